@@ -1,0 +1,22 @@
+# mesr: super-resolution for micro-expression recognition, from raw SMIC-HS to the paper's tables.
+# Sharma et al., ICPRAM 2022. Stages and conventions: README.md and workflow/report/workflow.rst.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: f"{workflow.basedir}/config/config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/degrade.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        get_final_outputs,

@@ -1,0 +1,274 @@
+"""Getting SMIC-HS onto disk (SPEC §3.2): a directory, a local archive or an http(s) URL.
+
+Credentials never appear in the configuration: it names environment
+variables (``dataset.credentials.username_env`` / ``password_env``,
+``dataset.archive_password_env``) and only their names are ever logged.
+Downloads resume from a ``.part`` file and are renamed when complete and
+verified. Archives are checked member by member before anything is
+extracted: absolute paths, ``..`` components and links are refused.
+"""
+
+import base64
+import hashlib
+import logging
+import os
+import shutil
+import stat
+import tarfile
+import urllib.error
+import urllib.parse
+import urllib.request
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from ..io import atomic_dir
+from .smic import find_hs_root
+from .synthetic import generate
+
+__all__ = ["acquire_dataset", "download", "sha256_of", "safe_extract", "ARCHIVE_SUFFIXES"]
+
+logger = logging.getLogger(__name__)
+
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
+_CHUNK = 1 << 20
+
+
+def acquire_dataset(dataset, destination, *, downloads):
+    """Materialise the dataset named by the ``dataset`` config under ``destination``.
+
+    Parameters
+    ----------
+    dataset : dict
+        The ``dataset`` section of the config: ``source`` ("synthetic", a
+        directory, an archive path or an http(s) URL), ``sha256``,
+        ``credentials`` {username_env, password_env}, ``archive_password_env``
+        and ``synthetic`` {preset, seed}.
+    destination : path-like
+        Folder to create, written under a temporary name and renamed when
+        complete. It holds ``HS`` (a link to a source directory or the
+        extracted tree) or, for ``synthetic``, a generated ``SMIC_all_cropped``;
+        :func:`mesr.data.find_hs_root` finds the HS folder in either.
+    downloads : path-like
+        Folder keeping downloaded archives (and partial downloads, so that an
+        interrupted transfer resumes).
+
+    Raises
+    ------
+    ValueError
+        If the source does not exist, is of an unknown kind, fails its
+        checksum, holds unsafe members or no SMIC-HS tree.
+    """
+    source = str(dataset["source"])
+    if source == "synthetic":
+        options = dataset.get("synthetic", {})
+        logger.info("generating synthetic SMIC-HS, preset %s, seed %s", options.get("preset"), options.get("seed"))
+        generate(destination, preset=options.get("preset", "demo"), seed=options.get("seed", 0))
+        return
+    if urllib.parse.urlparse(source).scheme in ("http", "https"):
+        name = Path(urllib.parse.urlparse(source).path).name or "dataset"
+        archive = Path(downloads) / name
+        download(source, archive, sha256=dataset.get("sha256"), credentials=dataset.get("credentials"))
+    else:
+        archive = Path(source).expanduser()
+        if not archive.exists():
+            raise ValueError(f"dataset.source: {archive} does not exist")
+    with atomic_dir(destination) as staging:
+        if archive.is_dir():
+            hs = find_hs_root(archive)
+            (staging / "HS").symlink_to(hs.resolve(), target_is_directory=True)
+            logger.info("linked %s", hs)
+        else:
+            if dataset.get("sha256"):
+                _verify(archive, dataset["sha256"])
+            password = _secret(dataset.get("archive_password_env"), "dataset.archive_password_env")
+            safe_extract(archive, staging / "extracted", password=password)
+            _find_extracted_hs(staging / "extracted").rename(staging / "HS")
+            shutil.rmtree(staging / "extracted", ignore_errors=True)
+    logger.info("dataset ready in %s", destination)
+
+
+def _find_extracted_hs(folder):
+    """Find the HS tree in an extracted archive, whatever folder the archive wrapped it in."""
+    folder = Path(folder)
+    candidates = [folder] + sorted(p for p in folder.rglob("*") if p.is_dir() and p.name in ("HS", "SMIC_all_cropped"))
+    for candidate in candidates:
+        try:
+            return find_hs_root(candidate)
+        except ValueError:
+            continue
+    raise ValueError(f"{folder}: the archive holds no SMIC-HS tree (no HS folder with subject folders s1, s2, ...)")
+
+
+def sha256_of(path):
+    """Hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _verify(path, expected):
+    actual = sha256_of(path)
+    if actual != expected.lower():
+        raise ValueError(f"{path}: sha256 is {actual}, expected {expected}; refusing to use it")
+    logger.info("%s: sha256 verified", path)
+
+
+def _secret(variable, key):
+    """Read a secret from the environment variable named in the config (None when not configured)."""
+    if not variable:
+        return None
+    if variable not in os.environ:
+        raise ValueError(f"{key} names environment variable {variable}, which is not set")
+    return os.environ[variable]
+
+
+def download(url, destination, *, sha256=None, credentials=None, timeout=60):
+    """Download ``url`` to ``destination``, resuming a partial download, atomically.
+
+    Bytes go to ``destination + '.part'``; a later call continues from its size
+    with an HTTP Range request. Only a complete (and, when ``sha256`` is given,
+    verified) file is renamed to ``destination``. An existing ``destination``
+    whose checksum matches is kept.
+
+    Parameters
+    ----------
+    url : str
+        http(s) URL.
+    destination : path-like
+        Final file.
+    sha256 : str, optional
+        Expected hex digest.
+    credentials : dict, optional
+        ``{"username_env": NAME, "password_env": NAME}``: environment variables
+        holding HTTP basic-auth credentials. Their values are never logged.
+    timeout : float
+        Seconds without data before giving up.
+
+    Raises
+    ------
+    ValueError
+        On an HTTP error (401, 404, ...), a stalled connection, a size or
+        checksum mismatch; the message names the URL without credentials.
+    """
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    shown = _redact(url)
+    if destination.exists() and (not sha256 or sha256_of(destination) == sha256.lower()):
+        logger.info("%s already downloaded", destination)
+        return destination
+    partial = destination.with_name(destination.name + ".part")
+    headers = {}
+    credentials = credentials or {}
+    username = _secret(credentials.get("username_env"), "dataset.credentials.username_env")
+    password = _secret(credentials.get("password_env"), "dataset.credentials.password_env")
+    if username is not None or password is not None:
+        token = base64.b64encode(f"{username or ''}:{password or ''}".encode()).decode()
+        headers["Authorization"] = f"Basic {token}"
+    offset = partial.stat().st_size if partial.exists() else 0
+    if offset:
+        headers["Range"] = f"bytes={offset}-"
+        logger.info("resuming %s at byte %d", shown, offset)
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            if offset and response.status != 206:  # server ignored the range: start again
+                offset = 0
+            total = response.headers.get("Content-Length")
+            expected = offset + int(total) if total is not None else None
+            with open(partial, "ab" if offset else "wb") as handle:
+                while chunk := response.read(_CHUNK):
+                    handle.write(chunk)
+    except urllib.error.HTTPError as error:
+        hint = " (check the credentials named in dataset.credentials)" if error.code in (401, 403) else ""
+        raise ValueError(f"downloading {shown}: HTTP {error.code} {error.reason}{hint}") from None
+    except (urllib.error.URLError, TimeoutError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise ValueError(
+            f"downloading {shown}: {reason}; {partial.stat().st_size if partial.exists() else 0} bytes kept "
+            f"in {partial}, rerun to resume"
+        ) from None
+    size = partial.stat().st_size
+    if expected is not None and size != expected:
+        raise ValueError(f"downloading {shown}: got {size} of {expected} bytes; rerun to resume")
+    if sha256:
+        actual = sha256_of(partial)
+        if actual != sha256.lower():
+            partial.unlink()
+            raise ValueError(f"downloading {shown}: sha256 is {actual}, expected {sha256}; file discarded")
+    os.replace(partial, destination)
+    logger.info("downloaded %s (%d bytes)", shown, size)
+    return destination
+
+
+def _redact(url):
+    """The URL without any user:password part, for messages."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def safe_extract(archive, target, *, password=None):
+    """Extract a .zip, .tar, .tar.gz or .tgz into ``target``, refusing unsafe members.
+
+    Every member is checked before anything is written: absolute paths,
+    ``..`` components, symbolic or hard links, and device files are refused,
+    so nothing can land outside ``target``. Extraction goes to a temporary
+    folder renamed to ``target`` at the end.
+
+    Parameters
+    ----------
+    archive : path-like
+        The archive; its kind is taken from its suffix.
+    target : path-like
+        Folder to create.
+    password : str, optional
+        Zip password (read by the caller from the environment).
+
+    Raises
+    ------
+    ValueError
+        For an unsupported suffix, a corrupt archive, a wrong password or an
+        unsafe member; the message names the archive and the member.
+    """
+    archive, target = Path(archive), Path(target)
+    name = archive.name.lower()
+    if not name.endswith(ARCHIVE_SUFFIXES):
+        raise ValueError(f"{archive}: unsupported archive type; expected one of {', '.join(ARCHIVE_SUFFIXES)}")
+    try:
+        if name.endswith(".zip"):
+            with zipfile.ZipFile(archive) as bundle:
+                for member in bundle.infolist():
+                    _check_member(archive, member.filename)
+                    if stat.S_ISLNK(member.external_attr >> 16):
+                        raise ValueError(f"{archive}: member {member.filename} is a symbolic link; refusing to extract")
+                with atomic_dir(target) as staging:
+                    bundle.extractall(staging, pwd=password.encode() if password is not None else None)
+        else:
+            with tarfile.open(archive) as bundle:
+                members = bundle.getmembers()
+                for member in members:
+                    _check_member(archive, member.name)
+                    if member.issym() or member.islnk():
+                        raise ValueError(
+                            f"{archive}: member {member.name} is a link to {member.linkname}; refusing to extract"
+                        )
+                    if not (member.isfile() or member.isdir()):
+                        raise ValueError(f"{archive}: member {member.name} is not a regular file or folder")
+                with atomic_dir(target) as staging:
+                    bundle.extractall(staging, members=members, filter="data")
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError) as error:
+        raise ValueError(f"{archive}: corrupt archive ({error})") from None
+    except RuntimeError as error:  # zipfile: encrypted member without or with a wrong password
+        raise ValueError(f"{archive}: {error} (set dataset.archive_password_env)") from None
+
+
+def _check_member(archive, member):
+    path = PurePosixPath(member.replace("\\", "/"))
+    if path.is_absolute() or member.startswith(("/", "\\")) or (len(member) > 1 and member[1] == ":"):
+        raise ValueError(f"{archive}: member {member} has an absolute path; refusing to extract")
+    if ".." in path.parts:
+        raise ValueError(f"{archive}: member {member} would land outside the target ('..'); refusing to extract")

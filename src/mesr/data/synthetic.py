@@ -1,0 +1,258 @@
+"""A synthetic SMIC-HS: procedural faces with micro-expressions, in the real layout (SPEC §3.4).
+
+SMIC-HS cannot be shipped, so the demo study and the tests run on this twin.
+Each subject has its own appearance (skin tone and texture, face proportions,
+eye, brow and mouth placement). Each clip is a short, low-amplitude facial
+movement with onset, apex and offset:
+
+- positive: lip corners rise, the lower lids lift slightly;
+- negative: brows lower and draw together, lips press;
+- surprise: brows and upper lids rise, the mouth opens.
+
+Amplitude (a few pixels on the original crop) and timing vary per clip, some
+clips blink, illumination flickers and every frame carries sensor noise. The
+movements survive at 128x128 but shrink below a pixel at 32x32, which is the
+effect the study measures.
+
+The tree follows SPEC §3.1 exactly: BMP frames, unpadded subject folders,
+5 to 8 digit absolute frame numbers, crop sizes varying between clips,
+``NIR/`` and ``VIS/`` siblings, a ``non_micro/`` folder and a ``Thumbs.db``.
+"""
+
+import logging
+
+import cv2
+import numpy as np
+
+from ..io import atomic_dir
+from .smic import CLASSES
+
+__all__ = ["PRESETS", "SMIC_COUNTS", "generate"]
+
+logger = logging.getLogger(__name__)
+
+#: Clips per subject (negative, positive, surprise) of the real SMIC-HS (SPEC §3.1).
+SMIC_COUNTS = {
+    1: (3, 2, 1), 2: (0, 1, 5), 3: (22, 11, 6), 4: (10, 4, 5), 5: (1, 0, 1), 6: (2, 0, 2),
+    8: (9, 4, 0), 9: (0, 1, 3), 11: (3, 3, 1), 12: (0, 8, 1), 13: (0, 10, 0), 14: (3, 2, 5),
+    15: (1, 1, 2), 18: (2, 0, 5), 19: (0, 1, 1), 20: (14, 3, 5),
+}
+
+#: Size presets: clips per subject and class, and the range of clip lengths in frames.
+PRESETS = {
+    "mini": {"counts": {s: (1, 1, 1) for s in (1, 2, 3, 4)}, "frames": (10, 14)},
+    "demo": {"counts": {s: (2, 2, 2) for s in (1, 2, 3, 4, 5, 6, 8, 9)}, "frames": (16, 24)},
+    "smic": {"counts": SMIC_COUNTS, "frames": (16, 58)},
+}
+
+# Movement at the apex, in pixels of a 160 px wide crop, for each class.
+_MOTIONS = {
+    "negative": {"brow_drop": 2.2, "brow_knit": 1.6, "lip_press": 0.45},
+    "positive": {"corner_lift": 3.2, "lid_open": -0.18},
+    "surprise": {"brow_drop": -3.2, "lid_open": 0.35, "mouth_open": 3.0},
+}
+_SENSOR_NOISE = 2.0  # grey levels
+_EDGE = 0.6  # pixels of anti-aliasing on every shape
+
+
+def generate(root, *, preset="demo", seed=0):
+    """Write a synthetic SMIC-HS tree under ``root``.
+
+    Parameters
+    ----------
+    root : path-like
+        Destination; ``root/SMIC_all_cropped/HS/...`` is created. Written
+        under a temporary name and renamed, so a killed run leaves no tree
+        that looks complete.
+    preset : {"mini", "demo", "smic"}
+        Size: ``mini`` (12 clips of 4 subjects, for tests), ``demo`` (48 clips
+        of 8 subjects, the README quick start), ``smic`` (the 164 clips of
+        SMIC-HS with its per-subject counts and 16-58 frames, for benchmarks).
+    seed : int
+        Everything (appearance, movement, noise, sizes, frame numbers)
+        follows from it: the same seed writes identical files.
+
+    Returns
+    -------
+    list of str
+        The clip ids written.
+
+    Raises
+    ------
+    ValueError
+        For an unknown preset or a negative seed.
+
+    Examples
+    --------
+    >>> ids = generate(tmp_path / "smic", preset="mini", seed=0)  # doctest: +SKIP
+    >>> ids[:2]  # doctest: +SKIP
+    ['s1_ne_01', 's1_po_01']
+    """
+    if preset not in PRESETS:
+        raise ValueError(f"preset must be one of {', '.join(map(repr, PRESETS))}, got {preset!r}")
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    with atomic_dir(root) as staging:
+        clip_ids = _write_tree(staging, PRESETS[preset], seed)
+    return clip_ids
+
+
+def _write_tree(staging, spec, seed):
+    hs = staging / "SMIC_all_cropped" / "HS"
+    clip_ids = []
+    index = 0
+    for subject, counts in spec["counts"].items():
+        appearance = _appearance(np.random.default_rng([seed, subject]))
+        for label, count in zip(CLASSES, counts):
+            for number in range(1, count + 1):
+                rng = np.random.default_rng([seed, subject, index])
+                clip_id = f"s{subject}_{CLASSES[label]}_{number:02d}"
+                clip_dir = hs / f"s{subject}" / "micro" / label / clip_id
+                n_frames = int(rng.integers(spec["frames"][0], spec["frames"][1] + 1))
+                clip = _render_clip(appearance, label, n_frames, rng)
+                # 5- to 8-digit absolute frame numbers, all widths present in every preset.
+                digits = 5 + index % 4
+                first = int(rng.integers(10 ** (digits - 1), 10**digits - n_frames))
+                _write_frames(clip_dir, clip, first)
+                clip_ids.append(clip_id)
+                index += 1
+        logger.info("subject s%d: %d clips", subject, sum(counts))
+    _write_siblings(staging / "SMIC_all_cropped", hs, seed)
+    return clip_ids
+
+
+def _appearance(rng):
+    """A subject's fixed looks: colours, proportions and the texture seed."""
+    return {
+        "skin": rng.uniform([175, 125, 100], [235, 190, 165]),
+        "hair": rng.uniform([25, 20, 15], [80, 60, 45]),
+        "lips": rng.uniform([150, 70, 70], [200, 110, 105]),
+        "face_width": rng.uniform(0.40, 0.47),
+        "eye_gap": rng.uniform(0.34, 0.42),
+        "eye_height": rng.uniform(0.36, 0.42),
+        "eye_size": rng.uniform(0.85, 1.15),
+        "brow_gap": rng.uniform(0.06, 0.09),
+        "brow_thickness": rng.uniform(2.0, 3.2),
+        "mouth_height": rng.uniform(0.72, 0.78),
+        "mouth_width": rng.uniform(0.14, 0.19),
+        "texture_seed": int(rng.integers(2**31)),
+    }
+
+
+def _envelope(n_frames, rng):
+    """Onset-apex-offset profile in [0, 1], one value per frame."""
+    t = np.arange(n_frames) / (n_frames - 1)
+    onset = rng.uniform(0.1, 0.3)
+    apex = onset + rng.uniform(0.15, 0.3)
+    offset = min(apex + rng.uniform(0.1, 0.25), 1.0)
+    end = min(offset + rng.uniform(0.15, 0.3), 1.0)
+    rise = np.clip((t - onset) / (apex - onset), 0, 1)
+    fall = np.clip((t - offset) / max(end - offset, 1e-6), 0, 1)
+    smooth = lambda x: x * x * (3 - 2 * x)  # noqa: E731 - smoothstep
+    return smooth(rise) * (1 - smooth(fall))
+
+
+def _render_clip(looks, label, n_frames, rng):
+    """Render one clip as (T, H, W, 3) uint8 RGB at a random crop size."""
+    width = int(rng.integers(140, 191))
+    height = int(rng.integers(170, 231))
+    unit = width / 160.0
+    strength = rng.uniform(0.6, 1.3)
+    envelope = _envelope(n_frames, rng)[:, None, None]
+    motion = {k: v * strength * envelope for k, v in _MOTIONS[label].items()}
+    blink = np.zeros_like(envelope)
+    if rng.random() < 0.3:  # blinks happen in every class and carry no label
+        centre = rng.integers(1, n_frames - 1)
+        blink[:, 0, 0] = np.exp(-0.5 * ((np.arange(n_frames) - centre) / 0.8) ** 2)
+    flicker = 1 + 0.02 * np.sin(2 * np.pi * rng.uniform(0.5, 2) * np.arange(n_frames) / n_frames)[:, None, None]
+
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    y, x = y[None], x[None]
+    cx, cy = width / 2 + rng.normal(0, 2), height * 0.5
+    ax, ay = looks["face_width"] * width, 0.45 * height
+    texture_rng = np.random.default_rng(looks["texture_seed"])
+    texture = cv2.GaussianBlur(texture_rng.normal(0, 1, (height, width)).astype(np.float32), (0, 0), 1.2)
+    texture = 1 + 0.05 * texture + 0.015 * texture_rng.normal(0, 1, (height, width)).astype(np.float32)
+    shade = 1 - 0.12 * ((x - cx) / ax) ** 2 - 0.05 * (y - cy) / ay
+
+    image = looks["skin"] * (texture * shade)[..., None] * np.ones((n_frames, 1, 1, 1), np.float32)
+    face = _inside(1 - np.hypot((x - cx) / ax, (y - cy) / ay), 1.5 / ax)
+    image = _paint(image, 1 - face, looks["hair"] * texture[..., None])
+
+    get = lambda name: motion.get(name, 0.0)  # noqa: E731
+    eye_y = cy - (0.5 - looks["eye_height"]) * 2 * ay
+    for side in (-1, 1):
+        ex = cx + side * looks["eye_gap"] * ax
+        ew, eh = 11 * unit * looks["eye_size"], 4.2 * unit * looks["eye_size"]
+        opening = np.clip(eh * (1 + get("lid_open")) * (1 - blink), 0.05, None)
+        half_height = opening * np.sqrt(np.clip(1 - ((x - ex) / ew) ** 2, 0, None))
+        eye = _band(y, eye_y - half_height, eye_y + half_height)
+        image = _paint(image, eye, np.array([228, 222, 215]))
+        iris = eye * _inside(4.0 * unit - np.hypot(x - ex, y - eye_y), 1)
+        image = _paint(image, iris, np.array([55, 40, 30]))
+        # Brow: an arc whose inner end drops when knitting.
+        bx, bw = ex + side * 2 * unit, 14 * unit
+        along = (x - bx) / bw
+        inner = np.clip(-side * along, 0, 1)
+        brow_y = eye_y - looks["brow_gap"] * 2 * ay + get("brow_drop") * unit + get("brow_knit") * unit * inner
+        centre_line = brow_y - 3 * unit * (1 - along**2)
+        brow = np.exp(-(((y - centre_line) / (looks["brow_thickness"] * unit)) ** 2)) * _inside(1 - np.abs(along), 0.05)
+        image = _paint(image, 0.85 * brow, looks["hair"])
+    # Nose: two nostrils and a soft shadow.
+    nose_y = cy + 0.3 * ay
+    for side in (-1, 1):
+        nostril = _inside(1 - np.hypot((x - cx - side * 5 * unit) / (3 * unit), (y - nose_y) / (1.8 * unit)), 0.2)
+        image = _paint(image, 0.7 * nostril, looks["skin"] * 0.45)
+    # Mouth: lip line bending up at the corners, lips pressing thin, a gap opening.
+    mx, my, mw = cx, cy + (looks["mouth_height"] - 0.5) * 2 * ay, looks["mouth_width"] * 2 * ax
+    along = (x - mx) / mw
+    span = np.clip(1 - along**2, 0, None)
+    line = my - get("corner_lift") * unit * along**2
+    gap = get("mouth_open") * unit * span
+    lip = 3.2 * unit * (1 - get("lip_press")) * np.sqrt(span)
+    within = _inside(1 - np.abs(along), 0.03)
+    upper = _band(y, line - gap / 2 - lip, line - gap / 2)
+    lower = _band(y, line + gap / 2, line + gap / 2 + 1.2 * lip)
+    image = _paint(image, within * np.clip(upper + lower, 0, 1), looks["lips"])
+    opening = np.maximum(_band(y, line - gap / 2, line + gap / 2), np.exp(-(((y - line) / 0.7) ** 2)))
+    image = _paint(image, within * opening, np.array([70, 30, 30]))
+
+    image *= flicker[..., None]
+    image += rng.normal(0, _SENSOR_NOISE, image.shape)
+    return np.clip(np.rint(image), 0, 255).astype(np.uint8)
+
+
+def _inside(signed, softness):
+    """Soft indicator of ``signed > 0`` with an edge about ``_EDGE`` pixels wide."""
+    return 1 / (1 + np.exp(-np.clip(signed / (np.asarray(softness) * _EDGE + 1e-6), -30, 30)))
+
+
+def _band(y, top, bottom):
+    """Soft indicator of top < y < bottom (zero for an empty band)."""
+    return np.clip(np.minimum(y - top, bottom - y) / _EDGE + 0.5, 0, 1) * (bottom > top)
+
+
+def _paint(image, alpha, colour):
+    """Alpha-blend ``colour`` over ``image`` with per-pixel ``alpha`` of shape (T, H, W) or (H, W)."""
+    alpha = np.asarray(alpha, np.float32)[..., None]
+    return image * (1 - alpha) + np.asarray(colour, np.float32) * alpha
+
+
+def _write_frames(clip_dir, clip, first_frame):
+    clip_dir.mkdir(parents=True, exist_ok=True)
+    for offset, frame in enumerate(clip):
+        path = clip_dir / f"reg_image{first_frame + offset}.bmp"
+        if not cv2.imwrite(str(path), frame[..., ::-1]):
+            raise OSError(f"{path}: cannot write BMP")
+
+
+def _write_siblings(cropped, hs, seed):
+    """The parts of a real copy that the workflow must ignore."""
+    rng = np.random.default_rng([seed, 999])
+    small = rng.integers(0, 256, (4, 24, 20, 3), dtype=np.uint8)
+    for modality in ("NIR", "VIS"):
+        _write_frames(cropped / modality / "s1" / "micro" / "negative" / "s1_ne_01", small, 1000)
+    first_subject = min(p.name for p in hs.iterdir())
+    _write_frames(hs / first_subject / "non_micro" / f"{first_subject}_non_01", small, 2000)
+    first_clip = next((hs / first_subject / "micro").glob("*/*"))
+    (first_clip / "Thumbs.db").write_bytes(b"\x00" * 64)

@@ -1,0 +1,160 @@
+"""HR128 and the degraded LR sets (SPEC §5; eq. 1 of the paper: L = S·Y·Z + x).
+
+Conventions (also in the README):
+
+- HR: every frame resized to ``size`` x ``size`` with OpenCV's area
+  interpolation; the aspect ratio is not kept unless ``keep_aspect="crop"``,
+  which first cuts the centred square of side min(H, W).
+- LR: Gaussian blur of standard deviation ``blur_sigma`` with a kernel of
+  2*ceil(3*sigma)+1 taps, borders reflected without repeating the edge pixel
+  (OpenCV's BORDER_REFLECT_101, numpy's "reflect"); decimation keeping the
+  pixel at offset (s-1)//2 of every s x s block (the one nearest its centre,
+  ties towards the top-left); additive Gaussian noise of ``noise_sigma`` grey
+  levels; rounding to the nearest integer (ties to even); clipping to 0..255.
+- The noise generator of frame f of clip c is seeded with
+  (seed, crc32(c), f, s), so results never depend on job order.
+"""
+
+import logging
+import math
+import zlib
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ._checks import check_array, check_option, check_positive
+from .data.smic import find_hs_root, list_frames, read_clip, read_manifest
+from .io import atomic_dir, load_clip, save_clip
+
+__all__ = ["gaussian_kernel", "resize_hr", "degrade", "make_hr_set", "make_lr_set"]
+
+logger = logging.getLogger(__name__)
+
+
+def gaussian_kernel(sigma):
+    """Normalised 1-D Gaussian of 2*ceil(3*sigma)+1 taps.
+
+    Examples
+    --------
+    >>> gaussian_kernel(0.8).size
+    7
+    """
+    check_positive("blur_sigma", sigma)
+    radius = math.ceil(3 * sigma)
+    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    return taps / taps.sum()
+
+
+def resize_hr(frames, *, size=128, keep_aspect="stretch"):
+    """Resize (T, H, W, 3) uint8 frames to (T, size, size, 3) with area interpolation.
+
+    Parameters
+    ----------
+    frames : (T, H, W, 3) ndarray of uint8
+    size : int
+        Side of the square output.
+    keep_aspect : {"stretch", "crop"}
+        ``stretch`` (as Li et al. 2019) or centre-crop a square first.
+    """
+    frames = check_array("frames", frames, ndim=4)
+    check_option("keep_aspect", keep_aspect, ("stretch", "crop"))
+    if keep_aspect == "crop":
+        height, width = frames.shape[1:3]
+        side = min(height, width)
+        top, left = (height - side) // 2, (width - side) // 2
+        frames = frames[:, top : top + side, left : left + side]
+    return np.stack([cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA) for f in frames])
+
+
+def degrade(frames, *, scale, blur_sigma, noise_sigma, seed, clip_id):
+    """Blur, decimate, add noise, round and clip: the LR frames of one clip.
+
+    Parameters
+    ----------
+    frames : (T, H, W, 3) ndarray of uint8
+        HR frames; H and W divisible by ``scale``.
+    scale : int
+        Decimation factor s (2 gives LR64 from HR128, 4 gives LR32).
+    blur_sigma : float
+        Standard deviation of the Gaussian blur, in HR pixels.
+    noise_sigma : float
+        Standard deviation of the additive noise in grey levels (0: none).
+    seed : int
+        Base seed of the noise.
+    clip_id : str
+        Enters the noise seed, so that each clip has its own noise.
+
+    Returns
+    -------
+    (T, H/s, W/s, 3) ndarray of uint8
+
+    Raises
+    ------
+    ValueError
+        If the frame size is not divisible by ``scale`` or a parameter is out of range.
+
+    Examples
+    --------
+    >>> hr = np.full((2, 8, 8, 3), 100, np.uint8)
+    >>> degrade(hr, scale=2, blur_sigma=0.8, noise_sigma=0, seed=0, clip_id="s1_ne_01").shape
+    (2, 4, 4, 3)
+    """
+    frames = check_array("frames", frames, ndim=4)
+    if not isinstance(scale, (int, np.integer)) or scale < 1:
+        raise ValueError(f"scale must be a positive integer, got {scale!r}")
+    if frames.shape[1] % scale or frames.shape[2] % scale:
+        raise ValueError(f"frames of {frames.shape[2]}x{frames.shape[1]} are not divisible by scale {scale}")
+    check_positive("noise_sigma", noise_sigma, allow_zero=True)
+    taps = gaussian_kernel(blur_sigma)
+    offset = (scale - 1) // 2
+    clip_key = zlib.crc32(clip_id.encode("utf-8"))
+    low = []
+    for index, frame in enumerate(frames):
+        blurred = cv2.sepFilter2D(frame.astype(np.float64), -1, taps, taps, borderType=cv2.BORDER_REFLECT_101)
+        small = blurred[offset::scale, offset::scale]
+        rng = np.random.default_rng([seed, clip_key, index, scale])
+        small = small + rng.normal(0.0, noise_sigma, small.shape)
+        low.append(np.clip(np.rint(small), 0, 255).astype(np.uint8))
+    return np.stack(low)
+
+
+def make_hr_set(manifest, dataset, output, *, size=128, keep_aspect="stretch"):
+    """Write the HR set: one ``{clip_id}.npy`` per manifest clip, clip by clip.
+
+    Parameters
+    ----------
+    manifest : path-like
+        ``results/manifest.tsv``.
+    dataset : path-like
+        The acquired dataset folder (paths in the manifest are relative to its HS folder).
+    output : path-like
+        Set folder to create (written under a temporary name, then renamed).
+
+    Raises
+    ------
+    ValueError
+        If a clip no longer matches the manifest (frames added or removed).
+    """
+    clips = read_manifest(manifest)
+    hs = find_hs_root(dataset)
+    with atomic_dir(output) as staging:
+        for row in clips.itertuples():
+            frames = read_clip([p for _, p in list_frames(hs / row.path)])
+            if len(frames) != row.n_frames:
+                raise ValueError(
+                    f"{hs / row.path}: {len(frames)} frames on disk, {row.n_frames} in {manifest}; rebuild the manifest"
+                )
+            save_clip(staging / f"{row.clip_id}.npy", resize_hr(frames, size=size, keep_aspect=keep_aspect))
+        logger.info("HR%d: %d clips", size, len(clips))
+
+
+def make_lr_set(manifest, hr, output, *, scale, blur_sigma, noise_sigma, seed):
+    """Write an LR set degraded from the HR set, clip by clip (see :func:`degrade`)."""
+    clips = read_manifest(manifest)
+    with atomic_dir(output) as staging:
+        for clip_id in clips.clip_id:
+            frames = load_clip(Path(hr) / f"{clip_id}.npy")
+            low = degrade(frames, scale=scale, blur_sigma=blur_sigma, noise_sigma=noise_sigma, seed=seed, clip_id=clip_id)
+            save_clip(staging / f"{clip_id}.npy", low)
+        logger.info("x%d degradation (blur %.2f, noise %.2f): %d clips", scale, blur_sigma, noise_sigma, len(clips))

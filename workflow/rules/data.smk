@@ -1,0 +1,39 @@
+# Stage "data": SMIC-HS (or its synthetic twin) under resources/, and the manifest (SPEC §3).
+
+
+rule data_acquire:
+    output:
+        directory(DATASET),
+    params:
+        dataset=config["dataset"],
+        downloads=DOWNLOADS,
+    log:
+        "logs/data/acquire.log",
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/acquire.py"
+
+
+rule data_manifest:
+    input:
+        DATASET,
+    output:
+        manifest=report(
+            "results/manifest.tsv",
+            caption="../report/manifest.rst",
+            category="Data",
+        ),
+        gaps=report(
+            "results/data/gaps.tsv",
+            caption="../report/gaps.rst",
+            category="Data",
+        ),
+    params:
+        on_bad_clip=config["dataset"]["on_bad_clip"],
+    log:
+        "logs/data/manifest.log",
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/manifest.py"

@@ -1,0 +1,37 @@
+# Stage "degrade": HR128 and the LR sets, one .npy per clip (SPEC §4, §5).
+
+
+rule degrade_hr:
+    input:
+        manifest="results/manifest.tsv",
+        dataset=DATASET,
+    output:
+        directory(set_dir(HR)),
+    params:
+        keep_aspect=config["preprocess"]["keep_aspect"],
+    log:
+        f"logs/degrade/{HR}.log",
+    benchmark:
+        f"benchmarks/degrade/{HR}.tsv"
+    conda:
+        "../../envs/degrade.yaml"
+    script:
+        "../scripts/degrade_hr.py"
+
+
+rule degrade_lr:
+    input:
+        manifest="results/manifest.tsv",
+        hr=set_dir(HR),
+    output:
+        directory("results/sets/LR{size}"),
+    params:
+        degradation=get_lr_params,
+    log:
+        "logs/degrade/LR{size}.log",
+    benchmark:
+        "benchmarks/degrade/LR{size}.tsv"
+    conda:
+        "../../envs/degrade.yaml"
+    script:
+        "../scripts/degrade_lr.py"

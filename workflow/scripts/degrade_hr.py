@@ -1,0 +1,13 @@
+"""rule degrade_hr: every clip resized to 128x128."""
+from mesr.logs import log_to
+
+log_to(snakemake.log[0])
+
+from mesr.degrade import make_hr_set
+
+make_hr_set(
+    snakemake.input.manifest,
+    snakemake.input.dataset,
+    snakemake.output[0],
+    keep_aspect=snakemake.params.keep_aspect,
+)
