@@ -47,11 +47,16 @@ PRESETS = {
 
 # Movement at the apex, in pixels of a 160 px wide crop, for each class.
 _MOTIONS = {
-    "negative": {"brow_drop": 2.2, "brow_knit": 1.6, "lip_press": 0.45},
-    "positive": {"corner_lift": 3.2, "lid_open": -0.18},
-    "surprise": {"brow_drop": -3.2, "lid_open": 0.35, "mouth_open": 3.0},
+    "negative": {"brow_drop": 1.3, "brow_knit": 1.0, "lip_press": 0.27},
+    "positive": {"corner_lift": 1.9, "lid_open": -0.11},
+    "surprise": {"brow_drop": -1.9, "lid_open": 0.21, "mouth_open": 1.8},
 }
-_SENSOR_NOISE = 2.0  # grey levels
+# The skin around a moving part moves this many times as far as the part's outline: the
+# fine skin texture carries most of the signal, sub-pixel and blurred away at 32x32.
+_SKIN_FLOW_GAIN = 3.3
+_TEXTURE_SCALE = 1.2  # pixels
+_SENSOR_NOISE = 1.0  # grey levels
+_BLINK = 0.15  # probability that a clip blinks
 _EDGE = 0.6  # pixels of anti-aliasing on every shape
 
 
@@ -161,7 +166,7 @@ def _render_clip(looks, label, n_frames, rng):
     envelope = _envelope(n_frames, rng)[:, None, None]
     motion = {k: v * strength * envelope for k, v in _MOTIONS[label].items()}
     blink = np.zeros_like(envelope)
-    if rng.random() < 0.3:  # blinks happen in every class and carry no label
+    if rng.random() < _BLINK:  # blinks happen in every class and carry no label
         centre = rng.integers(1, n_frames - 1)
         blink[:, 0, 0] = np.exp(-0.5 * ((np.arange(n_frames) - centre) / 0.8) ** 2)
     flicker = 1 + 0.02 * np.sin(2 * np.pi * rng.uniform(0.5, 2) * np.arange(n_frames) / n_frames)[:, None, None]
@@ -171,16 +176,20 @@ def _render_clip(looks, label, n_frames, rng):
     cx, cy = width / 2 + rng.normal(0, 2), height * 0.5
     ax, ay = looks["face_width"] * width, 0.45 * height
     texture_rng = np.random.default_rng(looks["texture_seed"])
-    texture = cv2.GaussianBlur(texture_rng.normal(0, 1, (height, width)).astype(np.float32), (0, 0), 1.2)
+    texture = cv2.GaussianBlur(texture_rng.normal(0, 1, (height, width)).astype(np.float32), (0, 0), _TEXTURE_SCALE)
     texture = 1 + 0.05 * texture + 0.015 * texture_rng.normal(0, 1, (height, width)).astype(np.float32)
     shade = 1 - 0.12 * ((x - cx) / ax) ** 2 - 0.05 * (y - cy) / ay
 
-    image = looks["skin"] * (texture * shade)[..., None] * np.ones((n_frames, 1, 1, 1), np.float32)
+    get = lambda name: motion.get(name, 0.0)  # noqa: E731
+    eye_y = cy - (0.5 - looks["eye_height"]) * 2 * ay
+    eye_xs = [cx + side * looks["eye_gap"] * ax for side in (-1, 1)]
+    mx, my, mw = cx, cy + (looks["mouth_height"] - 0.5) * 2 * ay, looks["mouth_width"] * 2 * ax
+    flow = _skin_flow(get, unit, eye_xs, eye_y, eye_y - looks["brow_gap"] * 2 * ay, (mx, my, mw))
+    skin_texture = _warp(texture, flow, x[0], y[0], n_frames)
+    image = looks["skin"] * (skin_texture * shade)[..., None]
     face = _inside(1 - np.hypot((x - cx) / ax, (y - cy) / ay), 1.5 / ax)
     image = _paint(image, 1 - face, looks["hair"] * texture[..., None])
 
-    get = lambda name: motion.get(name, 0.0)  # noqa: E731
-    eye_y = cy - (0.5 - looks["eye_height"]) * 2 * ay
     for side in (-1, 1):
         ex = cx + side * looks["eye_gap"] * ax
         ew, eh = 11 * unit * looks["eye_size"], 4.2 * unit * looks["eye_size"]
@@ -204,7 +213,6 @@ def _render_clip(looks, label, n_frames, rng):
         nostril = _inside(1 - np.hypot((x - cx - side * 5 * unit) / (3 * unit), (y - nose_y) / (1.8 * unit)), 0.2)
         image = _paint(image, 0.7 * nostril, looks["skin"] * 0.45)
     # Mouth: lip line bending up at the corners, lips pressing thin, a gap opening.
-    mx, my, mw = cx, cy + (looks["mouth_height"] - 0.5) * 2 * ay, looks["mouth_width"] * 2 * ax
     along = (x - mx) / mw
     span = np.clip(1 - along**2, 0, None)
     line = my - get("corner_lift") * unit * along**2
@@ -220,6 +228,40 @@ def _render_clip(looks, label, n_frames, rng):
     image *= flicker[..., None]
     image += rng.normal(0, _SENSOR_NOISE, image.shape)
     return np.clip(np.rint(image), 0, 255).astype(np.uint8)
+
+
+def _skin_flow(get, unit, eye_xs, eye_y, brow_y, mouth):
+    """Displacement of the skin, (dx, dy) per frame, as Gaussian bumps around the moving parts.
+
+    Muscles drag the skin texture along: this fine-scale motion is what
+    survives at 128x128 and vanishes at 32x32.
+    """
+    mx, my, mw = mouth
+    bumps = []  # (x, y, sigma, dx, dy), displacements of shape (T, 1, 1)
+    for side, ex in zip((-1, 1), eye_xs):
+        bumps.append((ex, brow_y, 16 * unit, 0.0, get("brow_drop") * unit))
+        bumps.append((ex - side * 6 * unit, brow_y, 9 * unit, -side * 0.8 * get("brow_knit") * unit, 0.0))
+        bumps.append((ex, eye_y - 8 * unit, 7 * unit, 0.0, -6 * get("lid_open") * unit))
+        bumps.append((ex, eye_y + 14 * unit, 13 * unit, 0.0, -0.5 * get("corner_lift") * unit))
+        bumps.append((mx + side * mw, my, 11 * unit, 0.0, -get("corner_lift") * unit))
+    bumps.append((mx, my - 6 * unit, 7 * unit, 0.0, 4 * get("lip_press") * unit))
+    bumps.append((mx, my + 7 * unit, 7 * unit, 0.0, -4 * get("lip_press") * unit))
+    bumps.append((mx, my + 20 * unit, 16 * unit, 0.0, get("mouth_open") * unit))
+    return bumps
+
+
+def _warp(texture, bumps, x, y, n_frames):
+    """The static texture (H, W) moved by the bumps of :func:`_skin_flow`, one frame per time step."""
+    dx = np.zeros((n_frames,) + x.shape, np.float32)
+    dy = np.zeros_like(dx)
+    for bx, by, sigma, move_x, move_y in bumps:
+        weight = np.exp(-((x - bx) ** 2 + (y - by) ** 2) / (2 * sigma**2))
+        dx += _SKIN_FLOW_GAIN * np.asarray(move_x, np.float32) * weight
+        dy += _SKIN_FLOW_GAIN * np.asarray(move_y, np.float32) * weight
+    return np.stack([
+        cv2.remap(texture, x - dx[t], y - dy[t], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        for t in range(n_frames)
+    ])
 
 
 def _inside(signed, softness):
