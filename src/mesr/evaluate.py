@@ -1,0 +1,520 @@
+"""Leave-one-subject-out SVM evaluation and its metrics (SPEC §9, Table 2).
+
+Every (set, descriptor) pair is classified by a multi-class SVM under
+leave-one-subject-out (LOSO) cross-validation:
+
+* folds come from :class:`sklearn.model_selection.LeaveOneGroupOut` with the
+  subject ids as groups, so fold ``k`` tests the ``k``-th subject in sorted
+  order and the fold order is fixed;
+* the estimator is a ``Pipeline(StandardScaler, SVC)`` cloned per fold, so the
+  scaling is fit on the training fold only;
+* hyper-parameters are either fixed or chosen by an inner LOSO over the
+  training subjects only (nested cross-validation): the outer test subject
+  never influences a choice. The inner score is the mean accuracy over the
+  inner folds (scikit-learn's ``GridSearchCV`` convention); ties go to the
+  first candidate in ``ParameterGrid`` order.
+
+The headline metric is the accuracy pooled over all clips (the paper's
+metric); UF1 and UAR (MEGC standard), per-class recall, the confusion matrix
+and per-subject accuracies are stored beside it. :func:`mcnemar_exact`
+compares two classifiers on the same clips.
+"""
+
+import json
+import logging
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import binom
+from sklearn.base import clone
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    confusion_matrix,
+    f1_score,
+    recall_score,
+)
+from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+
+from mesr._checks import check_array, check_option, check_positive
+from mesr.io import write_text
+
+__all__ = [
+    "DEFAULT_LABELS",
+    "KERNELS",
+    "SEARCH_PARAMETERS",
+    "LosoResult",
+    "loso_predict",
+    "metrics",
+    "mcnemar_exact",
+    "evaluate_features",
+]
+
+logger = logging.getLogger(__name__)
+
+#: SMIC-HS classes, in the order of the confusion matrix rows and columns.
+DEFAULT_LABELS = ("negative", "positive", "surprise")
+#: SVC kernels the study allows.
+KERNELS = ("linear", "rbf", "poly")
+#: SVC hyper-parameters an inner search may choose.
+SEARCH_PARAMETERS = ("C", "gamma", "degree", "kernel", "class_weight")
+#: Arrays the features stage writes into its ``.npz``.
+_NPZ_ARRAYS = ("features", "clip_id", "subject", "label", "params")
+
+
+@dataclass(frozen=True)
+class LosoResult:
+    """Predictions of a LOSO run.
+
+    Attributes
+    ----------
+    predicted : (N,) ndarray
+        Predicted label of every sample, in the input order.
+    fold : (N,) ndarray of int
+        Index of the fold in which each sample was tested.
+    subjects : tuple
+        Test subject of each fold, in fold order (sorted subject ids).
+    params : tuple of dict
+        SVC hyper-parameters used in each fold (the fixed ones, or those the
+        inner search chose).
+    """
+
+    predicted: np.ndarray
+    fold: np.ndarray
+    subjects: tuple
+    params: tuple
+
+
+def _check_gamma(gamma):
+    if isinstance(gamma, str):
+        return check_option("gamma", gamma, ("scale", "auto"))
+    return check_positive("gamma", gamma)
+
+
+def _check_class_weight(class_weight):
+    if class_weight is None or isinstance(class_weight, dict):
+        return class_weight
+    return check_option("class_weight", class_weight, (None, "balanced"))
+
+
+def _check_degree(degree):
+    if isinstance(degree, bool) or not isinstance(degree, (int, np.integer)) or degree < 1:
+        raise ValueError(f"degree must be an integer >= 1, got {degree!r}")
+    return int(degree)
+
+
+def _check_search(search):
+    if search is None:
+        return None
+    if not isinstance(search, dict) or not search:
+        raise ValueError(f"search must be None or a non-empty dict of lists, got {search!r}")
+    checkers = {
+        "C": lambda v: check_positive("search['C']", v),
+        "gamma": _check_gamma,
+        "degree": _check_degree,
+        "kernel": lambda v: check_option("search['kernel']", v, KERNELS),
+        "class_weight": _check_class_weight,
+    }
+    grid = {}
+    for key, values in search.items():
+        check_option("search key", key, SEARCH_PARAMETERS)
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+            raise ValueError(f"search[{key!r}] must be a non-empty list of values, got {values!r}")
+        values = list(values)
+        if not values:
+            raise ValueError(f"search[{key!r}] must be a non-empty list of values, got []")
+        for value in values:
+            checkers[key](value)
+        grid[f"svc__{key}"] = values
+    return grid
+
+
+def _make_pipeline(kernel, C, gamma, degree, class_weight):
+    """The per-fold estimator: scaling then SVC (SVC is deterministic; random_state fixed anyway)."""
+    svc = SVC(kernel=kernel, C=C, gamma=gamma, degree=degree, class_weight=class_weight, random_state=0)
+    return Pipeline([("scaler", StandardScaler()), ("svc", svc)])
+
+
+def _svc_params(estimator):
+    params = estimator.named_steps["svc"].get_params()
+    return {key: params[key] for key in SEARCH_PARAMETERS}
+
+
+def loso_predict(features, labels, subjects, *, kernel="linear", C=1.0, gamma="scale", degree=3,
+                 class_weight=None, search=None):
+    """Predict every sample by leave-one-subject-out cross-validation.
+
+    Parameters
+    ----------
+    features : (N, D) array_like of float
+        One descriptor per sample; must be finite.
+    labels : (N,) array_like
+        True class of every sample.
+    subjects : (N,) array_like
+        Subject id of every sample (the LOSO groups).
+    kernel : {"linear", "rbf", "poly"}, optional
+        SVC kernel.
+    C : float, optional
+        SVC regularisation, > 0.
+    gamma : {"scale", "auto"} or float, optional
+        Kernel coefficient of ``rbf`` and ``poly``.
+    degree : int, optional
+        Degree of the ``poly`` kernel.
+    class_weight : None, "balanced" or dict, optional
+        SVC class weights.
+    search : dict of list, optional
+        Grid of SVC hyper-parameters (keys among ``C``, ``gamma``, ``degree``,
+        ``kernel``, ``class_weight``), e.g. ``{"C": [0.1, 1, 10]}``, chosen in
+        every outer fold by an inner LOSO over the training subjects only
+        (mean inner-fold accuracy; ties go to the first candidate of
+        ``sklearn.model_selection.ParameterGrid``). Parameters not in the grid
+        keep the values given above. ``None`` (default) fixes them.
+
+    Returns
+    -------
+    LosoResult
+        ``predicted`` and ``fold`` per sample, the test subject of each fold
+        and the hyper-parameters used in each fold.
+
+    Raises
+    ------
+    ValueError
+        On malformed arguments, fewer than two subjects (three with
+        ``search``, so that the inner LOSO has two folds), or a training fold
+        holding a single class.
+
+    Examples
+    --------
+    >>> x = np.array([[0.0], [0.1], [1.0], [1.1], [0.05], [1.05]])
+    >>> y = np.array(["a", "a", "b", "b", "a", "b"])
+    >>> result = loso_predict(x, y, [1, 1, 2, 2, 3, 3])
+    >>> result.predicted.tolist(), result.fold.tolist()
+    (['a', 'a', 'b', 'b', 'a', 'b'], [0, 0, 1, 1, 2, 2])
+    """
+    features = check_array("features", features, ndim=2)
+    if features.dtype.kind not in "iuf":
+        raise ValueError(f"features must be numeric, got dtype {features.dtype}")
+    features = features.astype(np.float64, copy=False)
+    if not np.all(np.isfinite(features)):
+        raise ValueError("features must be finite, got NaN or infinite values")
+    labels = check_array("labels", labels, ndim=1)
+    subjects = check_array("subjects", subjects, ndim=1)
+    n = features.shape[0]
+    if labels.shape[0] != n or subjects.shape[0] != n:
+        raise ValueError(
+            f"features, labels and subjects must have the same length, got {n}, {labels.shape[0]} "
+            f"and {subjects.shape[0]}"
+        )
+    check_option("kernel", kernel, KERNELS)
+    check_positive("C", C)
+    _check_gamma(gamma)
+    degree = _check_degree(degree)
+    _check_class_weight(class_weight)
+    grid = _check_search(search)
+
+    unique_subjects = np.unique(subjects)
+    minimum = 2 if grid is None else 3
+    if unique_subjects.size < minimum:
+        what = "LOSO" if grid is None else "nested LOSO (search)"
+        raise ValueError(f"{what} needs at least {minimum} subjects, got {unique_subjects.size}")
+
+    template = _make_pipeline(kernel, C, gamma, degree, class_weight)
+    predicted = np.empty(n, dtype=labels.dtype)
+    fold = np.full(n, -1, dtype=np.int64)
+    fold_subjects, fold_params = [], []
+    splitter = LeaveOneGroupOut()
+    n_folds = splitter.get_n_splits(groups=subjects)
+    for k, (train, test) in enumerate(splitter.split(features, labels, groups=subjects)):
+        test_subject = _json_value(subjects[test[0]])
+        if np.unique(labels[train]).size < 2:
+            raise ValueError(
+                f"fold {k} (test subject {test_subject}): the training subjects hold a single class "
+                f"{_json_value(labels[train][0])!r}; an SVM needs at least two"
+            )
+        if grid is None:
+            estimator = clone(template).fit(features[train], labels[train])
+        else:
+            inner = GridSearchCV(clone(template), grid, scoring="accuracy", cv=LeaveOneGroupOut(),
+                                 refit=True, error_score="raise")
+            inner.fit(features[train], labels[train], groups=subjects[train])
+            estimator = inner.best_estimator_
+        predicted[test] = estimator.predict(features[test])
+        fold[test] = k
+        params = _svc_params(estimator)
+        fold_subjects.append(test_subject)
+        fold_params.append(params)
+        logger.info(
+            "fold %d/%d: test subject %s, %d train / %d test samples, accuracy %.4f, params %s",
+            k + 1, n_folds, test_subject, train.size, test.size,
+            float(np.mean(predicted[test] == labels[test])), params,
+        )
+    return LosoResult(predicted=predicted, fold=fold, subjects=tuple(fold_subjects), params=tuple(fold_params))
+
+
+def metrics(true, predicted, labels, *, subjects=None):
+    """Accuracy, UF1, UAR, per-class recall and confusion matrix of predictions.
+
+    Parameters
+    ----------
+    true, predicted : (N,) array_like
+        True and predicted labels, every value one of ``labels``.
+    labels : sequence
+        All classes, in the order of the confusion matrix rows and columns.
+    subjects : (N,) array_like, optional
+        Subject of every sample; adds the per-subject accuracies.
+
+    Returns
+    -------
+    dict
+        ``accuracy`` (pooled over all samples), ``uf1`` (macro F1 over all
+        ``labels``, 0 for a class never true nor predicted), ``uar``
+        (``balanced_accuracy_score``: mean recall over the classes present in
+        ``true``), ``recall`` (label -> fraction, ``None`` for a class absent
+        from ``true``), ``confusion`` (list of lists, rows true, columns
+        predicted), ``labels``, ``n``; with ``subjects`` also ``per_subject``
+        (subject as str -> ``{"n", "accuracy"}``, sorted by subject). All
+        rates are fractions.
+
+    Raises
+    ------
+    ValueError
+        On arrays of different lengths, no samples, duplicate labels or values
+        outside ``labels``.
+
+    Examples
+    --------
+    >>> m = metrics(["a", "a", "b", "b"], ["a", "b", "b", "b"], ["a", "b"])
+    >>> m["accuracy"], m["uar"], m["recall"], m["confusion"]
+    (0.75, 0.75, {'a': 0.5, 'b': 1.0}, [[1, 1], [0, 2]])
+    """
+    true = check_array("true", true, ndim=1)
+    predicted = check_array("predicted", predicted, ndim=1)
+    if true.shape != predicted.shape:
+        raise ValueError(f"true and predicted must have the same length, got {true.size} and {predicted.size}")
+    if true.size == 0:
+        raise ValueError("true and predicted must hold at least one sample, got 0")
+    labels = list(labels)
+    if not labels or len(set(labels)) != len(labels):
+        raise ValueError(f"labels must be a non-empty list of distinct classes, got {labels!r}")
+    for name, values in (("true", true), ("predicted", predicted)):
+        unknown = sorted(set(values.tolist()) - set(labels), key=str)
+        if unknown:
+            raise ValueError(f"{name} holds labels not in labels {labels!r}: {unknown!r}")
+
+    confusion = confusion_matrix(true, predicted, labels=labels)
+    support = confusion.sum(axis=1)
+    recall = recall_score(true, predicted, labels=labels, average=None, zero_division=0)
+    with warnings.catch_warnings():
+        # a class predicted but never true is ignored by UAR, which is what we want
+        warnings.simplefilter("ignore", UserWarning)
+        uar = balanced_accuracy_score(true, predicted)
+    result = {
+        "accuracy": float(accuracy_score(true, predicted)),
+        "uf1": float(f1_score(true, predicted, labels=labels, average="macro", zero_division=0)),
+        "uar": float(uar),
+        "recall": {
+            _json_key(label): (float(r) if s > 0 else None) for label, r, s in zip(labels, recall, support)
+        },
+        "confusion": confusion.astype(int).tolist(),
+        "labels": [_json_value(label) for label in labels],
+        "n": int(true.size),
+    }
+    if subjects is not None:
+        subjects = check_array("subjects", subjects, ndim=1)
+        if subjects.shape != true.shape:
+            raise ValueError(f"subjects must have the same length as true, got {subjects.size} and {true.size}")
+        correct = true == predicted
+        result["per_subject"] = {
+            _json_key(s): {"n": int(np.sum(subjects == s)), "accuracy": float(np.mean(correct[subjects == s]))}
+            for s in np.unique(subjects)
+        }
+    return result
+
+
+def _json_value(value):
+    """Plain Python value of a numpy scalar (``json.dumps`` default hook); other values unchanged."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
+def _json_default(value):
+    if isinstance(value, (np.generic, np.ndarray)):
+        return _json_value(value)
+    raise TypeError(f"cannot write {type(value).__name__} to JSON: {value!r}")
+
+
+def _json_key(value):
+    return str(_json_value(value))
+
+
+def mcnemar_exact(correct_a, correct_b):
+    """Two-sided exact (binomial) McNemar test on paired correctness.
+
+    Parameters
+    ----------
+    correct_a, correct_b : (N,) array_like of bool
+        Whether classifier A, resp. B, got each sample right (same samples,
+        same order).
+
+    Returns
+    -------
+    float
+        ``min(1, 2 * binom.cdf(min(b, c), b + c, 0.5))`` where ``b`` counts
+        samples A got right and B wrong, ``c`` the opposite; 1 when
+        ``b + c = 0``.
+
+    Raises
+    ------
+    ValueError
+        On arrays of different lengths or non-boolean values.
+
+    References
+    ----------
+    McNemar, Q. (1947). Note on the sampling error of the difference between
+    correlated proportions or percentages. Psychometrika 12, 153-157.
+    :doi:`10.1007/BF02295996`
+
+    Examples
+    --------
+    >>> mcnemar_exact([True] * 5, [False] * 5)
+    0.0625
+    """
+    a = check_array("correct_a", correct_a, ndim=1)
+    b_ = check_array("correct_b", correct_b, ndim=1)
+    if a.shape != b_.shape:
+        raise ValueError(f"correct_a and correct_b must have the same length, got {a.size} and {b_.size}")
+    for name, values in (("correct_a", a), ("correct_b", b_)):
+        if values.dtype != bool and not np.all(np.isin(values, (0, 1))):
+            raise ValueError(f"{name} must hold booleans (or 0/1), got dtype {values.dtype}")
+    a, b_ = a.astype(bool), b_.astype(bool)
+    b = int(np.sum(a & ~b_))
+    c = int(np.sum(~a & b_))
+    if b + c == 0:
+        return 1.0
+    return float(min(1.0, 2.0 * binom.cdf(min(b, c), b + c, 0.5)))
+
+
+def _read_features(path):
+    path = Path(path)
+    try:
+        data = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise
+    except Exception as error:  # not an npz: BadZipFile, pickled content, truncated file
+        raise ValueError(f"{path}: cannot read features file: {error}") from error
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path}: expected an .npz archive of arrays {list(_NPZ_ARRAYS)}, got a single array")
+    with data:
+        missing = [name for name in _NPZ_ARRAYS if name not in data.files]
+        if missing:
+            raise ValueError(f"{path}: missing array(s) {missing}; the features stage writes {list(_NPZ_ARRAYS)}")
+        arrays = {name: data[name] for name in _NPZ_ARRAYS}
+    features = arrays["features"]
+    if features.ndim != 2 or features.dtype.kind not in "iuf":
+        raise ValueError(f"{path}: 'features' must be a 2-D numeric array, got {features.dtype} {features.shape}")
+    n = features.shape[0]
+    for name in ("clip_id", "subject", "label"):
+        if arrays[name].shape != (n,):
+            raise ValueError(f"{path}: '{name}' must have shape ({n},) like 'features', got {arrays[name].shape}")
+    if not np.all(np.isfinite(features)):
+        raise ValueError(f"{path}: 'features' holds NaN or infinite values")
+    clip_ids = arrays["clip_id"].astype(str)
+    duplicated = pd.Series(clip_ids).duplicated()
+    if duplicated.any():
+        raise ValueError(f"{path}: duplicate clip ids {sorted(set(clip_ids[duplicated.to_numpy()].tolist()))}")
+    try:
+        params = json.loads(str(arrays["params"]))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: 'params' is not a JSON string: {error}") from error
+    return features.astype(np.float64), clip_ids, arrays["subject"], arrays["label"].astype(str), params
+
+
+def evaluate_features(features_npz, output_dir, *, kernel="linear", C=1.0, gamma="scale", degree=3,
+                      class_weight=None, search=None, labels=DEFAULT_LABELS):
+    """Run the LOSO SVM on one features file and write its predictions and metrics.
+
+    Parameters
+    ----------
+    features_npz : path-like
+        ``.npz`` of the features stage with arrays ``features`` (N, D) float,
+        ``clip_id`` (N,) str, ``subject`` (N,) int, ``label`` (N,) str and
+        ``params`` (a JSON string of the descriptor settings).
+    output_dir : path-like
+        Folder that receives ``predictions.tsv`` and ``metrics.json``
+        (created if needed).
+    kernel, C, gamma, degree, class_weight, search
+        Classifier settings, as in :func:`loso_predict`.
+    labels : sequence of str, optional
+        All classes in confusion-matrix order; default the SMIC-HS classes
+        ``("negative", "positive", "surprise")``.
+
+    Returns
+    -------
+    dict
+        The content written to ``metrics.json``: the keys of :func:`metrics`
+        plus ``per_subject``, ``classifier`` (settings, and the
+        hyper-parameters of every fold), ``features_params`` and
+        ``n_subjects``.
+
+    Raises
+    ------
+    ValueError
+        Naming the file: a missing or malformed array, duplicate clip ids,
+        labels outside ``labels``, or fewer than two subjects.
+
+    Notes
+    -----
+    Samples are sorted by subject then clip id (the manifest order, SPEC §3.3)
+    before the LOSO, so the result does not depend on the order of the file;
+    ``predictions.tsv`` (columns ``clip_id, subject, true, predicted, fold``)
+    is in that order. Both files are written atomically.
+    """
+    path = Path(features_npz)
+    features, clip_ids, subjects, true, params = _read_features(path)
+    labels = [str(label) for label in labels]
+    unknown = sorted(set(true.tolist()) - set(labels))
+    if unknown:
+        raise ValueError(f"{path}: 'label' holds classes {unknown} not in labels {labels}")
+    n_subjects = np.unique(subjects).size
+    if n_subjects < 2:
+        raise ValueError(f"LOSO needs at least two subjects, {path} has {n_subjects}")
+
+    order = np.lexsort((clip_ids, subjects))
+    features, clip_ids, subjects, true = features[order], clip_ids[order], subjects[order], true[order]
+    logger.info("%s: %d clips, %d subjects, %d features", path, features.shape[0], n_subjects, features.shape[1])
+    result = loso_predict(features, true, subjects, kernel=kernel, C=C, gamma=gamma, degree=degree,
+                          class_weight=class_weight, search=search)
+
+    output_dir = Path(output_dir)
+    predictions = pd.DataFrame({
+        "clip_id": clip_ids, "subject": subjects, "true": true, "predicted": result.predicted, "fold": result.fold,
+    })
+    summary = metrics(true, result.predicted, labels, subjects=subjects)
+    summary["n_subjects"] = int(n_subjects)
+    summary["classifier"] = {
+        "model": "SVC",
+        "cv": "leave-one-subject-out",
+        "scaling": "StandardScaler fit on the training fold",
+        "kernel": kernel,
+        "C": C,
+        "gamma": gamma,
+        "degree": degree,
+        "class_weight": class_weight,
+        "search": search,
+        "fold_subjects": [_json_value(s) for s in result.subjects],
+        "fold_params": [dict(p) for p in result.params],
+    }
+    summary["features_params"] = params
+    write_text(output_dir / "predictions.tsv", predictions.to_csv(sep="\t", index=False, lineterminator="\n"))
+    write_text(output_dir / "metrics.json", json.dumps(summary, indent=2, default=_json_default) + "\n")
+    logger.info("%s: accuracy %.4f, UF1 %.4f, UAR %.4f", path, summary["accuracy"], summary["uf1"], summary["uar"])
+    return summary

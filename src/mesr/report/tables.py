@@ -1,0 +1,570 @@
+"""Tables 1 and 2 from result files, and the md/csv/tex writer of every table.
+
+Everything "ours" is read from ``results/quality/{set}.tsv`` (Table 1, SPEC
+§7) and from ``metrics.json`` and ``predictions.tsv`` files (Table 2, SPEC
+§9); the paper's numbers come from :mod:`mesr.report.paper`. Nothing is
+hard-coded here.
+
+Cells are strings, formatted for reading: accuracies in percent with two
+decimals, PSNR in dB with two decimals, SSIM with four; ``"not run"`` where
+the config does not produce a set or its result file is absent, ``"-"``
+where a column does not apply (no paper value, no p-value for HR/LR rows) and
+``"n.a."`` where a p-value or a difference with the paper cannot be computed
+because a set it needs was not run.
+
+Written tables carry their provenance (config hash, git commit, package
+versions): a ``Provenance:`` line below the markdown table, ``%`` comment
+lines at the top of the ``.tex`` file and ``# `` comment lines at the top of
+the ``.csv`` file, which is read back with
+``pandas.read_csv(path, comment="#")`` (hence no cell may contain ``#``).
+"""
+
+import json
+import logging
+import math
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mesr.evaluate import mcnemar_exact
+from mesr.io import write_text
+from mesr.quality import quality_means
+from mesr.report.paper import (
+    DESCRIPTOR_NAMES, DESCRIPTORS, MODEL_NAMES, PAPER_MODELS, TABLE1, TABLE2, TABLE2_ROWS, parse_set,
+)
+
+__all__ = [
+    "NOT_RUN", "NOT_APPLICABLE", "UNAVAILABLE", "LR_UPSCALED", "table1_rows", "table1", "table2_rows", "table2",
+    "table2_extended", "write_table",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Cell of a set the config does not produce, or whose result file is absent.
+NOT_RUN = "not run"
+#: Cell of a column that does not apply to the row.
+NOT_APPLICABLE = "-"
+#: Cell of a comparison whose other set was not run.
+UNAVAILABLE = "n.a."  # not "n/a", which pandas.read_csv reads as NaN
+
+
+def table2_rows(sets=(), models=None):
+    """Set names of Table 2's rows in the paper's order, extra SR sets appended to their block.
+
+    Parameters
+    ----------
+    sets : iterable of str, optional
+        Sets the config produces; SR sets the paper does not have (e.g.
+        ``SR64-bicubic``) become extra rows at the end of their resolution
+        block.
+    models : sequence of str, optional
+        Config model keys; extra rows follow the paper's model order, then this
+        order, then the alphabetical order.
+
+    Returns
+    -------
+    list of str
+        ``HR128``; ``SR64-{model}``...; ``SR32-{model}``...; ``LR64``; ``LR32``.
+
+    Raises
+    ------
+    ValueError
+        If a name in ``sets`` is not a set name (SPEC §4).
+
+    Examples
+    --------
+    >>> table2_rows(["SR64-bicubic", "HR128"])[:6]
+    ['HR128', 'SR64-esrgan', 'SR64-psnr_large', 'SR64-psnr_small', 'SR64-noise_cancel', 'SR64-bicubic']
+    """
+    parsed = {name: parse_set(name) for name in sets}
+    order = list(PAPER_MODELS) + [m for m in (models or ()) if m not in PAPER_MODELS]
+
+    def rank(name):
+        model = parsed[name][2]
+        return (order.index(model) if model in order else len(order), model)
+
+    rows = ["HR128"]
+    for resolution in (64, 32):
+        paper = [row for row in TABLE2_ROWS if row.startswith(f"SR{resolution}-")]
+        extra = [name for name, (kind, res, _) in parsed.items() if kind == "SR" and res == resolution]
+        rows += paper + sorted(set(extra) - set(paper), key=rank)
+    return rows + ["LR64", "LR32"]
+
+
+def _locate(source, descriptors):
+    """Map (set, descriptor) to the metrics.json path of every result found in ``source``."""
+    found = {}
+    if isinstance(source, Mapping):
+        for key, path in source.items():
+            if not (isinstance(key, tuple) and len(key) == 2):
+                raise ValueError(f"source keys must be (set, descriptor) tuples, got {key!r}")
+            parse_set(key[0])
+            if Path(path).is_file():
+                found[key] = Path(path)
+            else:
+                logger.info("%s: absent, %s %s shown as %r", path, key[0], key[1], NOT_RUN)
+        return found
+    root = Path(source)
+    if not root.is_dir():
+        raise ValueError(f"source must be an evaluation directory or a mapping, {root} is not a directory")
+    for folder in sorted(root.iterdir()):
+        try:
+            parse_set(folder.name)
+        except ValueError:
+            logger.info("%s: not a set name, ignored", folder)
+            continue
+        for descriptor in descriptors:
+            path = folder / descriptor / "metrics.json"
+            if path.is_file():
+                found[(folder.name, descriptor)] = path
+    return found
+
+
+def _read_metrics(path):
+    try:
+        content = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: not valid JSON: {error}") from error
+    missing = [key for key in ("accuracy", "uf1", "uar") if not isinstance(content, dict) or key not in content]
+    if missing:
+        raise ValueError(f"{path}: missing key(s) {missing} of an evaluation metrics file")
+    return content
+
+
+def _read_predictions(metrics_path):
+    """Correctness per clip (Series indexed by clip_id) from the predictions.tsv beside metrics.json."""
+    path = Path(metrics_path).with_name("predictions.tsv")
+    if not path.is_file():
+        return None
+    table = pd.read_csv(path, sep="\t", dtype={"clip_id": str, "true": str, "predicted": str})
+    missing = [c for c in ("clip_id", "true", "predicted") if c not in table.columns]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {missing}")
+    if table["clip_id"].duplicated().any():
+        raise ValueError(f"{path}: duplicate clip ids")
+    return table.set_index("clip_id")[["true", "predicted"]].assign(path=str(path))
+
+
+def _mcnemar(a, b):
+    """Exact McNemar p-value of two predictions tables on the clips they share."""
+    shared = a.index.intersection(b.index, sort=False)
+    if len(shared) != len(a) or len(shared) != len(b):
+        logger.warning("McNemar on the %d clips shared by %s (%d) and %s (%d)",
+                       len(shared), a["path"].iloc[0], len(a), b["path"].iloc[0], len(b))
+    if len(shared) == 0:
+        return None
+    a, b = a.loc[shared], b.loc[shared]
+    if not np.array_equal(a["true"].to_numpy(), b["true"].to_numpy()):
+        raise ValueError(f"{a['path'].iloc[0]} and {b['path'].iloc[0]} disagree on the true labels of shared clips")
+    return mcnemar_exact(a["true"] == a["predicted"], b["true"] == b["predicted"])
+
+
+def _percent(fraction):
+    return f"{100 * fraction:.2f}"
+
+
+def _paper(value):
+    return NOT_APPLICABLE if value is None else f"{value:.2f}"
+
+
+def _p_value(p):
+    return UNAVAILABLE if p is None else f"{p:.3g}"
+
+
+def _row_labels(name):
+    kind, resolution, model = parse_set(name)
+    method = MODEL_NAMES.get(model, model) if model else NOT_APPLICABLE
+    return {"Resolution": f"{kind} {resolution}", "Method": method, "Set": name}
+
+
+def _prepare(source, sets, models, descriptors):
+    descriptors = tuple(descriptors)
+    if not descriptors:
+        raise ValueError("descriptors must name at least one descriptor, got none")
+    found = _locate(source, descriptors)
+    produced = {name for name, _ in found} if sets is None else set(sets)
+    rows = table2_rows(produced, models)
+    results = {key: path for key, path in found.items() if key[0] in produced}
+    return descriptors, rows, results
+
+
+def table2(source, *, sets=None, models=None, provenance=None, descriptors=DESCRIPTORS):
+    """Table 2: LOSO accuracy per set and descriptor, the paper's values beside ours.
+
+    Parameters
+    ----------
+    source : path-like or mapping
+        The evaluation folder (``results/evaluation``, holding
+        ``{set}/{descriptor}/metrics.json``), or a mapping
+        ``{(set, descriptor): path of metrics.json}``.
+    sets : iterable of str, optional
+        Sets the config produces; others are shown as ``"not run"`` even if a
+        stale file exists. Default: every set found in ``source``.
+    models : sequence of str, optional
+        Config model keys, ordering the extra SR rows (see :func:`table2_rows`).
+    provenance : dict, optional
+        Config hash, git commit, package versions; kept in ``df.attrs`` for
+        :func:`write_table`.
+    descriptors : sequence of str, optional
+        Descriptor keys, default ``("lbp_top", "lpq_top")``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per set (``Resolution``, ``Method``, ``Set``), then per
+        descriptor ``"{name} (ours)"`` and ``"{name} (paper)"`` (accuracy, %),
+        then ``"Li et al. 2019"``. Cells are strings.
+
+    Raises
+    ------
+    ValueError
+        On a malformed set name, metrics file or source.
+
+    Examples
+    --------
+    >>> table2({}, sets=[]).loc[0, ["Set", "LBP-TOP (ours)", "LBP-TOP (paper)"]].tolist()
+    ['HR128', 'not run', '50.06']
+    """
+    descriptors, rows, results = _prepare(source, sets, models, descriptors)
+    records = []
+    for name in rows:
+        record = _row_labels(name)
+        paper = TABLE2.get(name, {})
+        for descriptor in descriptors:
+            title = DESCRIPTOR_NAMES.get(descriptor, descriptor)
+            path = results.get((name, descriptor))
+            record[f"{title} (ours)"] = _percent(_read_metrics(path)["accuracy"]) if path else NOT_RUN
+            record[f"{title} (paper)"] = _paper(paper.get(descriptor))
+        record["Li et al. 2019"] = _paper(paper.get("li2019"))
+        records.append(record)
+    frame = pd.DataFrame.from_records(records)
+    frame.attrs["provenance"] = provenance
+    return frame
+
+
+def table2_extended(source, *, sets=None, models=None, provenance=None, descriptors=DESCRIPTORS):
+    """Extended Table 2: accuracy, UF1, UAR and exact McNemar p-values per set and descriptor.
+
+    Parameters are those of :func:`table2`. ``predictions.tsv`` is read from
+    the folder of each ``metrics.json``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per set (``Resolution``, ``Method``, ``Set``), then per
+        descriptor ``"{name} accuracy"``, ``"{name} UF1"``, ``"{name} UAR"``
+        (percent, 2 decimals), ``"{name} p vs LR"`` (an ``SR{r}`` set against
+        ``LR{r}``) and ``"{name} p vs HR128"``: two-sided exact McNemar
+        p-values of paired correctness on the clips both sets share (matched on
+        ``clip_id``), 3 significant digits. ``"-"`` for HR/LR rows, ``"n.a."``
+        where either set's predictions are absent.
+
+    Raises
+    ------
+    ValueError
+        On a malformed file, or two sets disagreeing on the true label of a
+        clip.
+    """
+    descriptors, rows, results = _prepare(source, sets, models, descriptors)
+    predictions = {}
+
+    def predictions_of(name, descriptor):
+        key = (name, descriptor)
+        if key not in predictions:
+            predictions[key] = _read_predictions(results[key]) if key in results else None
+        return predictions[key]
+
+    records = []
+    for name in rows:
+        record = _row_labels(name)
+        kind, resolution, _ = parse_set(name)
+        for descriptor in descriptors:
+            title = DESCRIPTOR_NAMES.get(descriptor, descriptor)
+            path = results.get((name, descriptor))
+            content = _read_metrics(path) if path else None
+            for key, column in (("accuracy", "accuracy"), ("uf1", "UF1"), ("uar", "UAR")):
+                record[f"{title} {column}"] = _percent(content[key]) if content else NOT_RUN
+            for reference, column in ((f"LR{resolution}", "p vs LR"), ("HR128", "p vs HR128")):
+                if kind != "SR":
+                    record[f"{title} {column}"] = NOT_APPLICABLE
+                    continue
+                ours, theirs = predictions_of(name, descriptor), predictions_of(reference, descriptor)
+                if content is None:
+                    record[f"{title} {column}"] = NOT_RUN
+                elif ours is None or theirs is None:
+                    record[f"{title} {column}"] = UNAVAILABLE
+                else:
+                    record[f"{title} {column}"] = _p_value(_mcnemar(ours, theirs))
+        records.append(record)
+    frame = pd.DataFrame.from_records(records)
+    frame.attrs["provenance"] = provenance
+    return frame
+
+
+# --------------------------------------------------------------------------- Table 1
+
+#: Method shown for the LR rows of Table 1: the LR set upscaled bicubically to 128x128.
+LR_UPSCALED = "LR upscaled (bicubic)"
+
+#: Table 1's scores: (column title, key of :func:`mesr.quality.quality_means`, decimals, paper key).
+_TABLE1_SCORES = (("PSNR", "psnr_y", 2, "psnr"), ("SSIM", "ssim_y", 4, "ssim"))
+_TABLE1_RGB = (("PSNR RGB", "psnr_rgb", 2), ("SSIM RGB", "ssim_rgb", 4))
+
+
+def table1_rows(sets=(), models=None):
+    """Set names of Table 1's rows: the paper's SR rows, extra SR sets in their block, then LR64, LR32.
+
+    Parameters
+    ----------
+    sets : iterable of str, optional
+        Sets the config produces; SR sets the paper does not have (e.g.
+        ``SR64-bicubic``) become extra rows at the end of their resolution
+        block. ``HR128`` (scored against itself) is never a row.
+    models : sequence of str, optional
+        Config model keys, ordering the extra rows (as :func:`table2_rows`).
+
+    Returns
+    -------
+    list of str
+        ``SR64-{model}``...; ``SR32-{model}``...; ``LR64``; ``LR32`` (the LR
+        sets upscaled bicubically).
+
+    Raises
+    ------
+    ValueError
+        If a name in ``sets`` is not a set name (SPEC §4).
+
+    Examples
+    --------
+    >>> table1_rows()[3:]
+    ['SR64-noise_cancel', 'SR32-esrgan', 'SR32-nesrgan_plus', 'LR64', 'LR32']
+    """
+    return table2_rows(sets, models)[1:]
+
+
+def _locate_quality(source):
+    """Map set name to the quality TSV path of every set found in ``source``."""
+    found = {}
+    if isinstance(source, Mapping):
+        for name, path in source.items():
+            parse_set(name)
+            if Path(path).is_file():
+                found[name] = Path(path)
+            else:
+                logger.info("%s: absent, %s shown as %r", path, name, NOT_RUN)
+        return found
+    root = Path(source)
+    if not root.is_dir():
+        raise ValueError(f"quality must be a quality directory or a mapping, {root} is not a directory")
+    for path in sorted(root.glob("*.tsv")):
+        try:
+            parse_set(path.stem)
+        except ValueError:
+            logger.info("%s: not named after a set, ignored", path)
+            continue
+        found[path.stem] = path
+    return found
+
+
+def _difference(ours, paper, decimals):
+    """``ours`` as displayed (rounded) minus ``paper``, signed; never ``-0.00``."""
+    if math.isinf(ours):
+        return f"{ours:+}"
+    value = round(round(ours, decimals) - paper, decimals) + 0.0
+    return f"{value:+.{decimals}f}"
+
+
+def table1(quality, *, sets=None, models=None, provenance=None):
+    """Table 1: PSNR and SSIM of every SR set (and bicubically upscaled LR set) against HR128.
+
+    Parameters
+    ----------
+    quality : path-like or mapping
+        The quality folder (``results/quality``, holding ``{set}.tsv`` written
+        by :func:`mesr.quality.quality_set`: ``SR64-esrgan.tsv``...,
+        ``LR64.tsv`` and ``LR32.tsv`` for the LR sets upscaled bicubically),
+        or a mapping ``{set: path of its quality TSV}``.
+    sets : iterable of str, optional
+        Sets the config produces; others are shown as ``"not run"`` even if a
+        stale file exists. Default: every set found in ``quality``.
+    models : sequence of str, optional
+        Config model keys, ordering the extra SR rows (see :func:`table1_rows`).
+    provenance : dict, optional
+        Config hash, git commit, package versions; kept in ``df.attrs`` for
+        :func:`write_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per set (``Resolution``, ``Method``, ``Set``; LR rows have
+        the method ``"LR upscaled (bicubic)"``), then ``PSNR (ours)``,
+        ``PSNR (paper)``, ``PSNR (ours - paper)``, ``SSIM (ours)``,
+        ``SSIM (paper)``, ``SSIM (ours - paper)`` (on BT.601 Y, border of s
+        pixels cropped: the paper's setting, SPEC §7), then
+        ``PSNR RGB (ours)`` and ``SSIM RGB (ours)``. Means over all frames of
+        all clips; PSNR in dB with 2 decimals, SSIM with 4. The difference is
+        our displayed (rounded) value minus the paper's, signed, so the three
+        columns agree to the last digit. Cells are strings: ``"not run"``,
+        ``"-"`` (no paper value), ``"n.a."`` (a difference without our value).
+
+    Raises
+    ------
+    ValueError
+        On a malformed set name, quality file or source.
+
+    Examples
+    --------
+    >>> table1({}, sets=[]).loc[0, ["Set", "PSNR (ours)", "PSNR (paper)", "SSIM (paper)"]].tolist()
+    ['SR64-esrgan', 'not run', '35.79', '0.9826']
+    """
+    found = _locate_quality(quality)
+    produced = set(found) if sets is None else set(sets)
+    records = []
+    for name in table1_rows(produced, models):
+        record = _row_labels(name)
+        if name.startswith("LR"):
+            record["Method"] = LR_UPSCALED
+        path = found.get(name) if name in produced else None
+        means = quality_means(path) if path else None
+        paper = TABLE1.get(name, {})
+        for title, key, decimals, paper_key in _TABLE1_SCORES:
+            ours, theirs = (means[key] if means else None), paper.get(paper_key)
+            record[f"{title} (ours)"] = NOT_RUN if ours is None else f"{ours:.{decimals}f}"
+            record[f"{title} (paper)"] = NOT_APPLICABLE if theirs is None else f"{theirs:.{decimals}f}"
+            if theirs is None:
+                record[f"{title} (ours - paper)"] = NOT_APPLICABLE
+            elif ours is None:
+                record[f"{title} (ours - paper)"] = UNAVAILABLE
+            else:
+                record[f"{title} (ours - paper)"] = _difference(ours, theirs, decimals)
+        for title, key, decimals in _TABLE1_RGB:
+            record[f"{title} (ours)"] = f"{means[key]:.{decimals}f}" if means else NOT_RUN
+        records.append(record)
+    frame = pd.DataFrame.from_records(records)
+    frame.attrs["provenance"] = provenance
+    return frame
+
+
+# --------------------------------------------------------------------------- writers
+
+def _cell(value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
+
+
+def _provenance_lines(provenance):
+    lines = []
+    for key, value in provenance.items():
+        if isinstance(value, Mapping):
+            value = ", ".join(f"{k} {v}" for k, v in value.items())
+        lines.append(f"{key}: {value}")
+    return lines
+
+
+_TEX_SPECIAL = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+}
+_TEX_PATTERN = re.compile("|".join(re.escape(c) for c in _TEX_SPECIAL))
+
+
+def _tex(text):
+    return _TEX_PATTERN.sub(lambda m: _TEX_SPECIAL[m.group()], text)
+
+
+def _md(text):
+    return text.replace("|", r"\|").replace("\n", " ")
+
+
+def _numeric(text):
+    """Whether a cell is a number or one of this module's placeholders (such columns align right)."""
+    if text in ("", NOT_RUN, NOT_APPLICABLE, UNAVAILABLE):
+        return True
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def write_table(df, stem, *, provenance=None, caption=None):
+    """Write a table as ``{stem}.md``, ``{stem}.csv`` and ``{stem}.tex``, with its provenance.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table; its columns are written, its index is not (keep row labels
+        in columns). Cells are written with ``str`` (None and NaN as empty),
+        so format numbers beforehand.
+    stem : path-like
+        Output path without extension, e.g. ``results/tables/table2``.
+    provenance : dict, optional
+        What the table came from (config hash, git commit, package versions:
+        a nested dict is written as ``name version`` pairs). Default:
+        ``df.attrs["provenance"]``; one of the two is required.
+    caption : str, optional
+        One sentence: above the markdown table, in ``\\caption`` of the tex
+        table, as a ``# caption:`` line of the csv.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The three files written (each atomically).
+
+    Raises
+    ------
+    ValueError
+        Without provenance, or when a cell or column name contains ``#``
+        (the csv comment character).
+
+    Notes
+    -----
+    Markdown: GitHub pipe table (columns whose cells are all numbers or
+    placeholders are right-aligned, others left-aligned) and a ``Provenance:`` line below. CSV: ``# `` comment
+    lines (caption, provenance) then the table; read it back with
+    ``pandas.read_csv(path, comment="#")``. TeX: ``%`` comment lines, then a
+    ``table`` environment holding the caption, a ``\\label{tab:<stem name>}``
+    and a booktabs ``tabular`` (needs ``\\usepackage{booktabs}``).
+    """
+    if provenance is None:
+        provenance = df.attrs.get("provenance")
+    if not isinstance(provenance, Mapping) or not provenance:
+        raise ValueError(f"provenance must be a non-empty dict (config hash, git commit, versions), got {provenance!r}")
+    stem = Path(stem)
+    columns = [str(c) for c in df.columns]
+    cells = [[_cell(v) for v in row] for row in df.itertuples(index=False, name=None)]
+    hashed = [text for text in columns + [c for row in cells for c in row] if "#" in text]
+    if hashed:
+        raise ValueError(f"table cells must not contain '#' (the csv comment character), got {hashed[:3]!r}")
+    right = [all(_numeric(row[j]) for row in cells) for j in range(len(columns))]
+    caption = " ".join((caption or "").split())
+    provenance_lines = _provenance_lines(provenance)
+
+    md = [f"**{_md(caption)}**", ""] if caption else []
+    md.append("| " + " | ".join(_md(c) for c in columns) + " |")
+    md.append("|" + "|".join("---:" if r else ":---" for r in right) + "|")
+    md += ["| " + " | ".join(_md(c) for c in row) + " |" for row in cells]
+    md += ["", "Provenance: " + "; ".join(_md(line) for line in provenance_lines), ""]
+
+    csv = [f"# caption: {caption}"] if caption else []
+    csv += [f"# {line}" for line in provenance_lines]
+    body = pd.DataFrame(cells, columns=columns).to_csv(index=False, lineterminator="\n")
+
+    tex = ["% " + line.replace("\n", " ") for line in ["provenance"] + provenance_lines]
+    tex += [r"% needs \usepackage{booktabs}", r"\begin{table}[htbp]", r"\centering"]
+    if caption:
+        tex.append(rf"\caption{{{_tex(caption)}}}")
+    tex.append(rf"\label{{tab:{_tex(stem.name)}}}")
+    tex.append(r"\begin{tabular}{" + "".join("r" if r else "l" for r in right) + "}")
+    tex += [r"\toprule", " & ".join(_tex(c) for c in columns) + r" \\", r"\midrule"]
+    tex += [" & ".join(_tex(c) for c in row) + r" \\" for row in cells]
+    tex += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
+
+    paths = [stem.with_name(stem.name + suffix) for suffix in (".md", ".csv", ".tex")]
+    for path, text in zip(paths, ("\n".join(md), "\n".join(csv) + "\n" + body, "\n".join(tex))):
+        write_text(path, text)
+    return paths
