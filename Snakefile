@@ -14,6 +14,9 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/degrade.smk"
+include: "workflow/rules/superres.smk"
+include: "workflow/rules/features.smk"
+include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -1,6 +1,7 @@
 """The workflow itself, run by snakemake on the mini preset (SPEC §2-§5, §10)."""
 
 import hashlib
+import json
 
 import numpy as np
 import pandas as pd
@@ -35,11 +36,36 @@ def test_every_output_of_the_mini_study(mini_run):
         for row in manifest.itertuples():
             clip = np.load(folder / f"{row.clip_id}.npy")
             assert clip.shape == (row.n_frames, side, side, 3) and clip.dtype == np.uint8
-    for suffix in ("png", "pdf"):
-        figure = mini_run / "results" / "figures" / f"figure6.{suffix}"
-        assert figure.stat().st_size > 1000
+    for name, side in [("SR64-bicubic", 128), ("SR32-bicubic", 128)]:
+        clips = sorted((mini_run / "results" / "sets" / name).glob("*.npy"))
+        assert [p.stem for p in clips] == sorted(manifest.clip_id)
+        assert np.load(clips[0]).shape[1:] == (side, side, 3)
+    sets = ["HR128", "SR64-bicubic", "SR32-bicubic", "LR64", "LR32"]
+    for name in sets:
+        for descriptor, length in [("lbp_top", 64 * 3 * 59), ("lpq_top", 64 * 3 * 256)]:
+            features = np.load(mini_run / "results" / "features" / name / f"{descriptor}.npz")
+            assert features["features"].shape == (12, length)
+            assert list(features["clip_id"]) == list(manifest.clip_id)
+            folder = mini_run / "results" / "evaluation" / name / descriptor
+            predictions = pd.read_csv(folder / "predictions.tsv", sep="\t")
+            assert list(predictions.columns) == ["clip_id", "subject", "true", "predicted", "fold"]
+            assert len(predictions) == 12 and predictions.fold.nunique() == 4
+            metrics = json.loads((folder / "metrics.json").read_text())
+            assert 0 <= metrics["accuracy"] <= 1 and np.sum(metrics["confusion"]) == 12
+            for suffix in ("png", "pdf"):
+                assert (mini_run / "results" / "figures" / "confusion" / f"{name}_{descriptor}.{suffix}").exists()
+    table = pd.read_csv(mini_run / "results" / "tables" / "table2.csv", comment="#")
+    assert "SR64-bicubic" in set(table.Set) and (table.Set == "SR64-esrgan").sum() == 1
+    assert (table.loc[table.Set == "SR64-esrgan"].iloc[0] == "not run").any()
+    for stem in ("table2", "table2_extended"):
+        for suffix in ("md", "csv", "tex"):
+            assert "config_sha256" in (mini_run / "results" / "tables" / f"{stem}.{suffix}").read_text()
+    for stem in ("figure6", "accuracy"):
+        for suffix in ("png", "pdf"):
+            assert (mini_run / "results" / "figures" / f"{stem}.{suffix}").stat().st_size > 1000
     assert b"config " in (mini_run / "results" / "figures" / "figure6.pdf").read_bytes()  # provenance
-    for log in ("data/acquire", "data/manifest", "degrade/HR128", "degrade/LR64", "degrade/LR32", "report/figure6"):
+    for log in ("data/acquire", "data/manifest", "degrade/HR128", "degrade/LR64", "degrade/LR32", "report/figure6",
+                "superres/SR64-bicubic", "features/HR128/lbp_top", "evaluate/LR32/lpq_top", "report/table2"):
         assert (mini_run / "logs" / f"{log}.log").exists(), log
     assert not list(mini_run.rglob("*.partial")) and not list(mini_run.rglob("*.tmp"))
 
@@ -47,7 +73,10 @@ def test_every_output_of_the_mini_study(mini_run):
 def test_same_config_same_bytes(mini_run, tmp_path):
     snakemake(tmp_path, "--cores", "1", config=MINI)
     assert set_digests(tmp_path) == set_digests(mini_run)
-    for name in ("manifest.tsv", "figures/figure6.pdf", "figures/figure6.png"):
+    names = ["manifest.tsv", "figures/figure6.pdf", "figures/figure6.png", "tables/table2.csv", "tables/table2.md"]
+    names += [str(p.relative_to(mini_run / "results")) for p in (mini_run / "results" / "evaluation").rglob("*.*")]
+    names += [str(p.relative_to(mini_run / "results")) for p in (mini_run / "results" / "features").rglob("*.npz")]
+    for name in names:
         assert digest(tmp_path / "results" / name) == digest(mini_run / "results" / name), name
 
 

@@ -7,7 +7,12 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-MINI = {"dataset": {"source": "synthetic", "synthetic": {"preset": "mini", "seed": 0}}}
+PAPER_MODELS = ("esrgan", "psnr_large", "psnr_small", "noise_cancel", "nesrgan_plus")
+#: The mini study: synthetic mini preset, the bicubic baseline as the only model.
+MINI = {
+    "dataset": {"source": "synthetic", "synthetic": {"preset": "mini", "seed": 0}},
+    "models": {key: None for key in PAPER_MODELS},
+}
 
 
 def snakemake(workdir, *arguments, config=None, check=True):

@@ -6,6 +6,8 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 
+# An overlay config drops a model of config/config.yaml by setting it to null.
+config["models"] = {k: v for k, v in config.get("models", {}).items() if v is not None}
 validate(config, schema="../../config/schema.yaml", set_default=True)
 
 if not config["dataset"]["source"]:
@@ -61,7 +63,117 @@ def get_final_outputs(wildcards):
     return [
         "results/manifest.tsv",
         "results/data/gaps.tsv",
-        *[set_dir(name) for name in [HR] + lr_sets()],
-        "results/figures/figure6.png",
-        "results/figures/figure6.pdf",
+        *figure_files("figure6"),
+        *table_files("table2"),
+        *table_files("table2_extended"),
+        *figure_files("accuracy"),
+        *[
+            path
+            for s in study_sets()
+            for d in descriptors()
+            for path in figure_files(f"confusion/{s}_{d}")
+        ],
     ]
+
+
+DESCRIPTORS = ("lbp_top", "lpq_top")
+
+
+wildcard_constraints:
+    descriptor="|".join(DESCRIPTORS),
+
+
+def descriptors():
+    """Descriptors the config asks for, in the order of the tables."""
+    return [name for name in DESCRIPTORS if name in config["features"]["descriptors"]]
+
+
+def models():
+    """The configured models."""
+    return config["models"]
+
+
+wildcard_constraints:
+    model="|".join(models()) or "(?!)",
+    scale="2|4",
+
+
+def sr_sets():
+    """SR set names: SR64-{model} for models run at x2, then SR32-{model} for x4."""
+    return [
+        f"SR{128 // scale}-{key}"
+        for scale in (2, 4)
+        for key, spec in models().items()
+        if scale in spec["scales"]
+    ]
+
+
+def study_sets():
+    """Every set the study describes and classifies, in the order of Table 2."""
+    return [HR] + sr_sets() + lr_sets()
+
+
+def get_model_settings(wildcards):
+    """What the superres job of one (model, size) depends on: changing it reruns only that job."""
+    spec = models()[wildcards.model]
+    scale = 128 // int(wildcards.size)
+    if scale not in spec["scales"]:
+        raise WorkflowError(f"models.{wildcards.model}.scales does not include {scale} (set SR{wildcards.size})")
+    return {"arch": spec["arch"], "params": spec["params"], "scale": scale}
+
+
+def get_superres_gpu(wildcards):
+    return 0 if models()[wildcards.model]["arch"] == "bicubic" else 1
+
+
+def get_weights(wildcards):
+    """Weights file of a network at one scale: given, downloaded, or trained by the workflow."""
+    spec = models()[wildcards.model]
+    scale = 128 // int(wildcards.size)
+    if spec["arch"] == "bicubic":
+        return []
+    given = spec["weights"].get(f"x{scale}")
+    if isinstance(given, str):
+        return given
+    if isinstance(given, dict):
+        return f"resources/weights/{wildcards.model}/x{scale}.hdf5"
+    return f"results/models/{wildcards.model}/x{scale}/weights.hdf5"
+
+
+def get_weights_download(wildcards):
+    """URL and checksum of a weights file to download."""
+    return models()[wildcards.model]["weights"][f"x{wildcards.scale}"]
+
+
+def get_set_dir(wildcards):
+    return set_dir(wildcards.set)
+
+
+def get_descriptor_params(wildcards):
+    """Keyword arguments of one descriptor: changing them reruns only its jobs."""
+    return config["features"][wildcards.descriptor]
+
+
+def evaluation_files(name):
+    """metrics.json of every (set, descriptor) of the study."""
+    return {
+        (s, d): f"results/evaluation/{s}/{d}/{name}"
+        for s in study_sets()
+        for d in descriptors()
+    }
+
+
+def get_all_metrics(wildcards):
+    return list(evaluation_files("metrics.json").values())
+
+
+def get_all_predictions(wildcards):
+    return list(evaluation_files("predictions.tsv").values())
+
+
+def table_files(stem):
+    return [f"results/tables/{stem}.{suffix}" for suffix in ("md", "csv", "tex")]
+
+
+def figure_files(stem):
+    return [f"results/figures/{stem}.{suffix}" for suffix in ("png", "pdf")]

@@ -17,9 +17,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ..io import atomic_path, load_clip  # noqa: E402
+from ..quality import quality_means  # noqa: E402
+from .paper import DESCRIPTOR_NAMES, MODEL_NAMES, parse_set  # noqa: E402
 from .provenance import provenance_line  # noqa: E402
 
-__all__ = ["COLUMN_WIDTH", "PAGE_WIDTH", "example_frame", "figure6", "save_figure"]
+__all__ = [
+    "COLUMN_WIDTH", "PAGE_WIDTH", "accuracy_figure", "confusion_figure", "example_frame", "figure6", "figure7",
+    "psnr_accuracy_figure", "save_figure",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -118,3 +123,235 @@ def _label(set_name):
     if set_name.startswith("SR"):
         return "SR " + set_name.split("-", 1)[1]
     return set_name.rstrip("0123456789")
+
+
+def confusion_figure(metrics_path, outputs, *, title, provenance):
+    """Confusion matrix of one (set, descriptor) evaluation, counts and row-normalised shading.
+
+    Parameters
+    ----------
+    metrics_path : path-like
+        ``metrics.json`` of the evaluation (keys ``confusion`` and ``labels``).
+    outputs : list of path-like
+        ``.png`` and ``.pdf`` files to write.
+    title : str
+        Shown above the matrix (e.g. "HR128, LBP-TOP").
+    provenance : dict
+        See :func:`mesr.report.provenance.provenance`.
+    """
+    content = json.loads(Path(metrics_path).read_text(encoding="utf-8"))
+    counts = np.asarray(content["confusion"], dtype=float)
+    labels = content["labels"]
+    totals = counts.sum(axis=1, keepdims=True)
+    rates = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+    with plt.rc_context(_STYLE):
+        figure, ax = plt.subplots(figsize=(COLUMN_WIDTH * 0.62, COLUMN_WIDTH * 0.58))
+        ax.imshow(rates, cmap="Blues", vmin=0, vmax=1)
+        for (row, col), count in np.ndenumerate(counts):
+            colour = "white" if rates[row, col] > 0.6 else "black"
+            ax.text(col, row, f"{int(count)}", ha="center", va="center", color=colour)
+        ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+        ax.set_yticks(range(len(labels)), labels)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        ax.set_title(f"{title}\naccuracy {100 * content['accuracy']:.1f}%, UF1 {content['uf1']:.2f}")
+        save_figure(figure, outputs, provenance)
+
+
+def accuracy_figure(metrics, outputs, *, provenance):
+    """LOSO accuracy of every set (rows in the order of Table 2) for each descriptor.
+
+    Parameters
+    ----------
+    metrics : dict
+        (set, descriptor) -> ``metrics.json`` path; sets in display order.
+    outputs : list of path-like
+        ``.png`` and ``.pdf`` files to write.
+    provenance : dict
+        See :func:`mesr.report.provenance.provenance`.
+    """
+    sets = list(dict.fromkeys(s for s, _ in metrics))
+    descriptors = list(dict.fromkeys(d for _, d in metrics))
+    width = 0.8 / len(descriptors)
+    with plt.rc_context(_STYLE):
+        figure, ax = plt.subplots(figsize=(PAGE_WIDTH * 0.6, 2.2))
+        for index, descriptor in enumerate(descriptors):
+            values = [
+                100 * json.loads(Path(metrics[(s, descriptor)]).read_text(encoding="utf-8"))["accuracy"]
+                if (s, descriptor) in metrics else np.nan
+                for s in sets
+            ]
+            positions = np.arange(len(sets)) + (index - (len(descriptors) - 1) / 2) * width
+            ax.bar(positions, values, width, label=DESCRIPTOR_NAMES.get(descriptor, descriptor), color=f"C{index}")
+        chance = 100 / 3
+        ax.axhline(chance, color="grey", linewidth=0.8, linestyle="--", label="chance (3 classes)")
+        ax.set_xticks(range(len(sets)), sets, rotation=35, ha="right")
+        ax.set_ylabel("LOSO accuracy (%)")
+        ax.set_ylim(0, 100)
+        ax.legend(frameon=False, ncols=3, loc="upper right")
+        ax.spines[["top", "right"]].set_visible(False)
+        save_figure(figure, outputs, provenance)
+
+
+def _method_label(set_name):
+    """'SR64-psnr_small' -> 'RDN psnr-small', 'LR32' -> 'LR 32 (bicubic)', 'HR128' -> 'HR 128'."""
+    kind, resolution, model = parse_set(set_name)
+    if kind == "SR":
+        return MODEL_NAMES.get(model, model)
+    return f"LR {resolution} (bicubic)" if kind == "LR" else f"HR {resolution}"
+
+
+def figure7(sets, outputs, *, clip_id, frame, provenance):
+    """Figure 7: the same frame from every SR set, HR128 first for reference.
+
+    One row per input resolution (SR 64, then SR 32), the sets of a row in
+    the order given; HR128, when given, opens the first row. Each panel is
+    titled with the method (:data:`mesr.report.paper.MODEL_NAMES`) and the
+    resolution, and drawn with ``interpolation="nearest"``.
+
+    Parameters
+    ----------
+    sets : dict
+        Set name -> set folder (``results/sets/{set}``): ``HR128`` and
+        ``SR64-{model}``, ``SR32-{model}`` sets, in display order.
+    outputs : list of path-like
+        ``.png`` and ``.pdf`` files to write.
+    clip_id : str
+        The clip shown (see :func:`example_frame`).
+    frame : int
+        Frame index in the clip.
+    provenance : dict
+        See :func:`mesr.report.provenance.provenance`.
+
+    Raises
+    ------
+    ValueError
+        If ``sets`` holds no SR set or an LR set (Figure 6 shows those), or
+        ``frame`` is outside a clip (naming its file).
+
+    Examples
+    --------
+    >>> figure7({"HR128": "results/sets/HR128", "SR64-esrgan": "results/sets/SR64-esrgan"},
+    ...         ["figure7.png", "figure7.pdf"], clip_id="s1_ne_01", frame=10,
+    ...         provenance=record)  # doctest: +SKIP
+    """
+    rows = {64: [], 32: []}
+    reference = None
+    for name in sets:
+        kind, resolution, _ = parse_set(name)
+        if kind == "LR":
+            raise ValueError(f"sets must hold HR128 and SR sets (LR sets are Figure 6's), got {name!r}")
+        if kind == "HR":
+            reference = name
+        else:
+            rows[resolution].append(name)
+    rows = [names for names in rows.values() if names]
+    if not rows:
+        raise ValueError(f"sets must hold at least one SR set, got {list(sets)!r}")
+    images = {}
+    for name, folder in sets.items():
+        path = Path(folder) / f"{clip_id}.npy"
+        clip = load_clip(path)
+        if not 0 <= frame < len(clip):
+            raise ValueError(f"{path}: frame {frame} is outside the clip ({len(clip)} frames)")
+        images[name] = clip[frame]
+    offset = 1 if reference else 0
+    n_rows, n_cols = len(rows), offset + max(len(names) for names in rows)
+    panel = min(PAGE_WIDTH / n_cols, 1.4)
+    with plt.rc_context(_STYLE):
+        figure, axes = plt.subplots(n_rows, n_cols, figsize=(panel * n_cols, (panel + 0.3) * n_rows + 0.1),
+                                    squeeze=False)
+        for ax in axes.flat:
+            ax.set_axis_off()
+        panels = [(0, 0, reference)] if reference else []
+        panels += [(r, offset + c, name) for r, names in enumerate(rows) for c, name in enumerate(names)]
+        for row, col, name in panels:
+            kind, resolution, _ = parse_set(name)
+            ax = axes[row, col]
+            ax.imshow(images[name], interpolation="nearest")
+            subtitle = "reference" if kind == "HR" else f"SR {resolution}"
+            ax.set_title(f"{_method_label(name)}\n{subtitle}")
+        figure.subplots_adjust(left=0.01, right=0.99, bottom=0.06, top=0.9, wspace=0.08, hspace=0.35)
+        figure.suptitle(f"{clip_id}, frame {frame}", y=0.0, va="bottom", fontsize=6)
+        save_figure(figure, outputs, provenance)
+    logger.info("figure 7 from %s frame %d, %d sets", clip_id, frame, len(sets))
+
+
+_MARKERS = ("o", "s", "^", "D", "v", "P")
+
+
+def psnr_accuracy_figure(quality, metrics, outputs, *, provenance):
+    """PSNR (Y) of every set against its LOSO accuracy, one point per (set, descriptor).
+
+    Parameters
+    ----------
+    quality : dict
+        Set name -> quality TSV (``results/quality/{set}.tsv``, see
+        :func:`mesr.quality.quality_set`); ``LR64``/``LR32`` are the LR sets
+        upscaled bicubically.
+    metrics : dict
+        (set, descriptor) -> ``metrics.json`` path (key ``accuracy``).
+        Pairs whose set has no quality TSV (e.g. HR128) are left out, as are
+        sets whose mean PSNR is infinite (identical to HR).
+    outputs : list of path-like
+        ``.png`` and ``.pdf`` files to write.
+    provenance : dict
+        See :func:`mesr.report.provenance.provenance`.
+
+    Raises
+    ------
+    ValueError
+        If no (set, descriptor) has both a quality TSV and a metrics file,
+        or a file is malformed (naming it).
+
+    Notes
+    -----
+    Marker and colour tell the descriptor; each set is labelled once, beside
+    its highest point (a set's descriptors share its PSNR, so they stand on
+    one vertical line). The dashed line is chance (3 classes).
+
+    Examples
+    --------
+    >>> psnr_accuracy_figure({"SR64-esrgan": "results/quality/SR64-esrgan.tsv"},
+    ...                      {("SR64-esrgan", "lbp_top"): "results/evaluation/SR64-esrgan/lbp_top/metrics.json"},
+    ...                      ["psnr_accuracy.png", "psnr_accuracy.pdf"], provenance=record)  # doctest: +SKIP
+    """
+    psnr = {}
+    for name, path in quality.items():
+        parse_set(name)
+        psnr[name] = quality_means(path)["psnr_y"]
+        if not np.isfinite(psnr[name]):
+            logger.warning("%s: mean PSNR is infinite, %s left out of the PSNR-accuracy figure", path, name)
+    points = []
+    for (name, descriptor), path in metrics.items():
+        if name not in psnr or not np.isfinite(psnr[name]):
+            continue
+        content = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not isinstance(content, dict) or "accuracy" not in content:
+            raise ValueError(f"{path}: missing key 'accuracy' of an evaluation metrics file")
+        points.append((name, descriptor, psnr[name], 100 * content["accuracy"]))
+    if not points:
+        raise ValueError("no (set, descriptor) has both a quality TSV and a metrics file: nothing to plot")
+    descriptors = list(dict.fromkeys(d for _, d, _, _ in points))
+    with plt.rc_context(_STYLE):
+        figure, ax = plt.subplots(figsize=(COLUMN_WIDTH, 2.6))
+        for index, descriptor in enumerate(descriptors):
+            chosen = [(x, y) for _, d, x, y in points if d == descriptor]
+            ax.scatter(*zip(*chosen), marker=_MARKERS[index % len(_MARKERS)], s=18, color=f"C{index}",
+                       label=DESCRIPTOR_NAMES.get(descriptor, descriptor), zorder=3)
+        for name in dict.fromkeys(n for n, _, _, _ in points):
+            x = psnr[name]
+            top = max(y for n, _, _, y in points if n == name)
+            bottom = min(y for n, _, _, y in points if n == name)
+            ax.plot([x, x], [bottom, top], color="grey", linewidth=0.5, zorder=2)
+            kind, resolution, _ = parse_set(name)
+            label = _method_label(name) if kind == "LR" else f"{_method_label(name)} {resolution}"
+            ax.annotate(label, (x, top), xytext=(2, 3), textcoords="offset points", fontsize=5.5)
+        ax.axhline(100 / 3, color="grey", linewidth=0.8, linestyle="--", label="chance (3 classes)")
+        ax.set_xlabel("PSNR on Y against HR128 (dB)")
+        ax.set_ylabel("LOSO accuracy (%)")
+        ax.margins(x=0.15, y=0.15)
+        ax.legend(frameon=False, loc="lower right")
+        ax.spines[["top", "right"]].set_visible(False)
+        save_figure(figure, outputs, provenance)
+    logger.info("PSNR-accuracy figure: %d points of %d sets", len(points), len(psnr))

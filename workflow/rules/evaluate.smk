@@ -1,0 +1,19 @@
+# Stage "evaluate": LOSO SVM of every (set, descriptor) (SPEC §9).
+
+
+rule evaluate_loso:
+    input:
+        "results/features/{set}/{descriptor}.npz",
+    output:
+        predictions="results/evaluation/{set}/{descriptor}/predictions.tsv",
+        metrics="results/evaluation/{set}/{descriptor}/metrics.json",
+    params:
+        evaluation=config["evaluation"],
+    log:
+        "logs/evaluate/{set}/{descriptor}.log",
+    benchmark:
+        "benchmarks/evaluate/{set}/{descriptor}.tsv"
+    conda:
+        "../../envs/evaluate.yaml"
+    script:
+        "../scripts/evaluate.py"

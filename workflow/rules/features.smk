@@ -1,0 +1,20 @@
+# Stage "features": LBP-TOP and LPQ-TOP of every clip of every set (SPEC §8).
+
+
+rule features_extract:
+    input:
+        manifest="results/manifest.tsv",
+        clips=get_set_dir,
+    output:
+        "results/features/{set}/{descriptor}.npz",
+    params:
+        descriptor_params=get_descriptor_params,
+        temporal=config["features"]["temporal"],
+    log:
+        "logs/features/{set}/{descriptor}.log",
+    benchmark:
+        "benchmarks/features/{set}/{descriptor}.tsv"
+    conda:
+        "../../envs/features.yaml"
+    script:
+        "../scripts/features.py"

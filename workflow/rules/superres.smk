@@ -1,0 +1,35 @@
+# Stage "superres": every LR set super-resolved back to 128x128 by every model (SPEC §6).
+
+
+rule superres_download:
+    output:
+        "resources/weights/{model}/x{scale}.hdf5",
+    params:
+        source=get_weights_download,
+    log:
+        "logs/superres/download_{model}_x{scale}.log",
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/download_weights.py"
+
+
+rule superres_upscale:
+    input:
+        manifest="results/manifest.tsv",
+        lr="results/sets/LR{size}",
+        weights=get_weights,
+    output:
+        directory("results/sets/SR{size}-{model}"),
+    params:
+        model=get_model_settings,
+    resources:
+        gpu=get_superres_gpu,
+    log:
+        "logs/superres/SR{size}-{model}.log",
+    benchmark:
+        "benchmarks/superres/SR{size}-{model}.tsv"
+    conda:
+        "../../envs/superres.yaml"
+    script:
+        "../scripts/superres.py"
