@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from smic_trees import write_tree
 from workflow_runs import MINI, REPO, snakemake
 
@@ -36,11 +37,12 @@ def test_every_output_of_the_mini_study(mini_run):
         for row in manifest.itertuples():
             clip = np.load(folder / f"{row.clip_id}.npy")
             assert clip.shape == (row.n_frames, side, side, 3) and clip.dtype == np.uint8
-    for name, side in [("SR64-bicubic", 128), ("SR32-bicubic", 128)]:
+    sr_sets = ["SR64-psnr_small", "SR64-bicubic", "SR32-esrgan", "SR32-bicubic"]
+    for name in sr_sets:
         clips = sorted((mini_run / "results" / "sets" / name).glob("*.npy"))
         assert [p.stem for p in clips] == sorted(manifest.clip_id)
-        assert np.load(clips[0]).shape[1:] == (side, side, 3)
-    sets = ["HR128", "SR64-bicubic", "SR32-bicubic", "LR64", "LR32"]
+        assert np.load(clips[0]).shape[1:] == (128, 128, 3)
+    sets = ["HR128", *sr_sets, "LR64", "LR32"]
     for name in sets:
         for descriptor, length in [("lbp_top", 64 * 3 * 59), ("lpq_top", 64 * 3 * 256)]:
             features = np.load(mini_run / "results" / "features" / name / f"{descriptor}.npz")
@@ -54,13 +56,28 @@ def test_every_output_of_the_mini_study(mini_run):
             assert 0 <= metrics["accuracy"] <= 1 and np.sum(metrics["confusion"]) == 12
             for suffix in ("png", "pdf"):
                 assert (mini_run / "results" / "figures" / "confusion" / f"{name}_{descriptor}.{suffix}").exists()
+    for name in sr_sets + ["LR64", "LR32"]:
+        quality = pd.read_csv(mini_run / "results" / "quality" / f"{name}.tsv", sep="\t")
+        assert list(quality.columns) == ["clip_id", "frame", "psnr_y", "ssim_y", "psnr_rgb", "ssim_rgb"]
+        assert len(quality) == manifest.n_frames.sum()
+    table1 = pd.read_csv(mini_run / "results" / "tables" / "table1.csv", comment="#")
+    assert table1.set_index("Set").loc["SR64-noise_cancel"].str.contains("not run").any()
+    assert float(table1.set_index("Set").loc["SR32-esrgan", "PSNR (ours)"]) > 0  # a 15-step model: any finite PSNR
     table = pd.read_csv(mini_run / "results" / "tables" / "table2.csv", comment="#")
-    assert "SR64-bicubic" in set(table.Set) and (table.Set == "SR64-esrgan").sum() == 1
+    assert {"SR64-bicubic", "SR64-psnr_small", "SR32-esrgan"} <= set(table.Set)
     assert (table.loc[table.Set == "SR64-esrgan"].iloc[0] == "not run").any()
     for stem in ("table2", "table2_extended"):
         for suffix in ("md", "csv", "tex"):
             assert "config_sha256" in (mini_run / "results" / "tables" / f"{stem}.{suffix}").read_text()
-    for stem in ("figure6", "accuracy"):
+    for model, scale in [("psnr_small", 2), ("esrgan", 4)]:
+        folder = mini_run / "results" / "models" / model / f"x{scale}"
+        settings = yaml.safe_load((folder / "weights.yaml").read_text())
+        assert settings["steps"]["total"] == (12 if model == "psnr_small" else 15)
+        heldout = json.loads((folder / "heldout.json").read_text())
+        assert heldout["images"] == ["chelsea.png", "coffee.png", "moon.png"] and heldout["psnr"] > 0
+        for suffix in ("png", "pdf"):
+            assert (mini_run / "results" / "figures" / "training" / f"{model}_x{scale}.{suffix}").exists()
+    for stem in ("figure6", "figure7", "accuracy", "psnr_accuracy"):
         for suffix in ("png", "pdf"):
             assert (mini_run / "results" / "figures" / f"{stem}.{suffix}").stat().st_size > 1000
     assert b"config " in (mini_run / "results" / "figures" / "figure6.pdf").read_bytes()  # provenance
@@ -78,6 +95,13 @@ def test_same_config_same_bytes(mini_run, tmp_path):
     names += [str(p.relative_to(mini_run / "results")) for p in (mini_run / "results" / "features").rglob("*.npz")]
     for name in names:
         assert digest(tmp_path / "results" / name) == digest(mini_run / "results" / name), name
+
+
+def test_report_builds(mini_run):
+    snakemake(mini_run, "--report", "report.html", config=MINI)
+    html = (mini_run / "report.html").read_text(errors="replace")
+    for item in ("table2.md", "table1.md", "figure6.png", "figure7.png", "config.yaml", "psnr_small_x2.png"):
+        assert item in html, item
 
 
 def test_complete_run_has_nothing_left_to_do(mini_run):
@@ -128,3 +152,39 @@ def test_bad_clip_fails_the_run_with_its_name(tmp_path):
     assert result.returncode != 0
     assert "reg_image10004.bmp: cannot decode image" in result.stdout + result.stderr
     assert not (tmp_path / "run" / "results" / "manifest.tsv").exists()
+
+
+def test_given_weights_from_a_file_and_a_url(tmp_path):
+    """Weights given per scale are used as they are: a local file, and a URL checked by its SHA-256."""
+    from http_server import FileServer
+
+    from mesr.sr import build, save_weights
+    from mesr.sr.inference import upscale
+
+    params = {"C": 1, "D": 1, "G": 4, "G0": 4}
+    local, remote = build("rdn", params, 2), build("rdn", params, 2)
+    save_weights(local, tmp_path / "local.hdf5")
+    save_weights(remote, tmp_path / "remote.hdf5")
+    payload = (tmp_path / "remote.hdf5").read_bytes()
+    with FileServer({"/weights/remote.hdf5": payload}) as server:
+        config = {
+            "dataset": MINI["dataset"],
+            "models": {
+                "psnr_small": {"params": params, "weights": {"x2": str(tmp_path / "local.hdf5")}},
+                "psnr_large": {
+                    "params": params,
+                    "weights": {"x2": {"url": f"{server.url}/weights/remote.hdf5",
+                                       "sha256": hashlib.sha256(payload).hexdigest()}},
+                },
+                "esrgan": None, "noise_cancel": None, "nesrgan_plus": None, "bicubic": None,
+            },
+        }
+        snakemake(tmp_path / "run", "results/sets/SR64-psnr_small", "results/sets/SR64-psnr_large", "--cores", "2",
+                  config=config)
+    run = tmp_path / "run"
+    assert (run / "resources" / "weights" / "psnr_large" / "x2.hdf5").read_bytes() == payload
+    lr = np.load(run / "results" / "sets" / "LR64" / "s1_ne_01.npy")
+    for name, model in (("psnr_small", local), ("psnr_large", remote)):
+        sr = np.load(run / "results" / "sets" / f"SR64-{name}" / "s1_ne_01.npy")
+        assert np.array_equal(sr, upscale(model, lr, scale=2)), name
+    assert not (run / "results" / "models").exists()  # nothing was trained

@@ -7,11 +7,34 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-PAPER_MODELS = ("esrgan", "psnr_large", "psnr_small", "noise_cancel", "nesrgan_plus")
-#: The mini study: synthetic mini preset, the bicubic baseline as the only model.
+TINY_TRAINING = {
+    "images": "skimage",
+    "seed": 0,
+    "patch_size": 8,
+    "batch_size": 4,
+    "psnr": {"steps": 12, "learning_rate": 1.0e-3, "decay_steps": None},
+    "validation": {"every": 6, "patches": 4},
+    "checkpoint_every": 6,
+}
+#: The mini study: the mini synthetic preset, bicubic, and two tiny networks trained by the workflow
+#: (an RDN at x2, an ESRGAN generator at x4 with a short GAN stage); the other paper models dropped.
 MINI = {
     "dataset": {"source": "synthetic", "synthetic": {"preset": "mini", "seed": 0}},
-    "models": {key: None for key in PAPER_MODELS},
+    "models": {
+        "psnr_small": {"params": {"C": 1, "D": 1, "G": 4, "G0": 4}, "training": TINY_TRAINING},
+        "esrgan": {
+            "params": {"C": 1, "D": 1, "G": 4, "G0": 4, "T": 1},
+            "scales": [4],
+            "training": {
+                **TINY_TRAINING,
+                "gan": {"steps": 3, "learning_rate": 1.0e-4, "discriminator_filters": 4},
+                "perceptual": {"weights": "random"},
+            },
+        },
+        "psnr_large": None,
+        "noise_cancel": None,
+        "nesrgan_plus": None,
+    },
 }
 
 

@@ -1,6 +1,7 @@
 """Logging set-up for the workflow's scripts (the library itself adds no handlers)."""
 
 import logging
+import os
 import sys
 import traceback
 
@@ -21,8 +22,9 @@ def log_to(path):
     path : str or path-like
         The rule's log file (``snakemake.log[0]``).
     """
-    console = sys.stderr
+    console = os.fdopen(os.dup(2), "w", buffering=1, encoding="utf-8")
     log = open(path, "w", buffering=1, encoding="utf-8")
+    os.dup2(log.fileno(), 2)  # native libraries (TensorFlow's C++ runtime) write to file descriptor 2
     sys.stderr = log
     logging.basicConfig(
         stream=log,

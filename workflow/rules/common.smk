@@ -64,15 +64,22 @@ def get_final_outputs(wildcards):
         "results/manifest.tsv",
         "results/data/gaps.tsv",
         *figure_files("figure6"),
+        *figure_files("figure7"),
+        *table_files("table1"),
         *table_files("table2"),
         *table_files("table2_extended"),
         *figure_files("accuracy"),
+        *figure_files("psnr_accuracy"),
+        "results/config.yaml",
         *[
             path
-            for s in study_sets()
-            for d in descriptors()
-            for path in figure_files(f"confusion/{s}_{d}")
+            for model, scale in trained()
+            for path in [
+                f"results/models/{model}/x{scale}/heldout.json",
+                *figure_files(f"training/{model}_x{scale}"),
+            ]
         ],
+        *[path for pair in confusion_pairs() for path in figure_files(f"confusion/{pair}")],
     ]
 
 
@@ -140,6 +147,51 @@ def get_weights(wildcards):
     return f"results/models/{wildcards.model}/x{scale}/weights.hdf5"
 
 
+def trained():
+    """(model, scale) pairs the workflow trains: networks without weights for a scale they run."""
+    return [
+        (key, scale)
+        for key, spec in models().items()
+        if spec["arch"] != "bicubic"
+        for scale in spec["scales"]
+        if spec["weights"].get(f"x{scale}") is None
+    ]
+
+
+def training_settings(model):
+    spec = models()[model]
+    if not spec.get("training"):
+        raise WorkflowError(
+            f"models.{model} has no weights for every scale it runs and no training settings: "
+            f"give models.{model}.weights.x<scale> or models.{model}.training"
+        )
+    return spec["training"]
+
+
+def get_training_images(wildcards):
+    images = training_settings(wildcards.model)["images"]
+    return "resources/training/skimage/train" if images == "skimage" else images
+
+
+def get_heldout_images(wildcards):
+    images = training_settings(wildcards.model)["images"]
+    return "resources/training/skimage/heldout" if images == "skimage" else images
+
+
+def get_training_params(wildcards):
+    """Everything a training depends on: changing it retrains only this (model, scale)."""
+    spec = models()[wildcards.model]
+    settings = dict(training_settings(wildcards.model))
+    settings.pop("images")
+    return {
+        "arch": spec["arch"],
+        "params": spec["params"],
+        "scale": int(wildcards.scale),
+        "seed": settings.pop("seed", 0),
+        "training": settings,
+    }
+
+
 def get_weights_download(wildcards):
     """URL and checksum of a weights file to download."""
     return models()[wildcards.model]["weights"][f"x{wildcards.scale}"]
@@ -163,12 +215,37 @@ def evaluation_files(name):
     }
 
 
+def confusion_pairs():
+    """File stems of the confusion-matrix figures, one per (set, descriptor)."""
+    return [f"{s}_{d}" for s, d in evaluation_files("metrics.json")]
+
+
 def get_all_metrics(wildcards):
     return list(evaluation_files("metrics.json").values())
 
 
 def get_all_predictions(wildcards):
     return list(evaluation_files("predictions.tsv").values())
+
+
+def quality_sets():
+    """Sets scored against HR128: every SR set, and every LR set upscaled bicubically."""
+    return sr_sets() + lr_sets()
+
+
+def get_quality_params(wildcards):
+    """Scale of a scored set, and whether it is an LR set to upscale first."""
+    size = int(wildcards.set[2:4])
+    return {"scale": 128 // size, "upscale_lr": wildcards.set.startswith("LR")}
+
+
+def get_quality_files(wildcards):
+    return [f"results/quality/{name}.tsv" for name in quality_sets()]
+
+
+def get_figure7_sets(wildcards):
+    """HR128 and every SR set, shown in Figure 7."""
+    return [set_dir(name) for name in [HR] + sr_sets()]
 
 
 def table_files(stem):

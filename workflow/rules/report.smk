@@ -59,18 +59,21 @@ rule report_table2:
 
 rule report_confusion:
     input:
-        "results/evaluation/{set}/{descriptor}/metrics.json",
+        get_all_metrics,
     output:
-        png=report(
-            "results/figures/confusion/{set}_{descriptor}.png",
+        report(
+            expand(
+                "results/figures/confusion/{pair}.{suffix}",
+                pair=confusion_pairs(),
+                suffix=["png", "pdf"],
+            ),
             caption="../report/confusion.rst",
             category="Confusion matrices",
-            subcategory="{descriptor}",
-            labels={"set": "{set}", "descriptor": "{descriptor}"},
         ),
-        pdf="results/figures/confusion/{set}_{descriptor}.pdf",
+    params:
+        pairs=list(evaluation_files("metrics.json")),
     log:
-        "logs/report/confusion/{set}_{descriptor}.log",
+        "logs/report/confusion.log",
     conda:
         "../../envs/report.yaml"
     script:
@@ -96,3 +99,106 @@ rule report_accuracy:
         "../../envs/report.yaml"
     script:
         "../scripts/accuracy.py"
+
+
+rule report_figure7:
+    input:
+        manifest="results/manifest.tsv",
+        sets=get_figure7_sets,
+    output:
+        png=report(
+            "results/figures/figure7.png",
+            caption="../report/figure7.rst",
+            category="Figures",
+            labels={"figure": "7", "format": "png"},
+        ),
+        pdf="results/figures/figure7.pdf",
+    params:
+        clip_id=config["report"]["figure_clip"],
+        frame=config["report"]["figure_frame"],
+    log:
+        "logs/report/figure7.log",
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/figure7.py"
+
+
+rule report_table1:
+    input:
+        get_quality_files,
+    output:
+        table=report(
+            "results/tables/table1.md",
+            caption="../report/table1.rst",
+            category="Tables",
+            labels={"table": "1", "format": "md"},
+        ),
+        csv="results/tables/table1.csv",
+        tex="results/tables/table1.tex",
+    params:
+        sets=quality_sets(),
+        models=list(models()),
+    log:
+        "logs/report/table1.log",
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/table1.py"
+
+
+rule report_psnr_accuracy:
+    input:
+        quality=get_quality_files,
+        metrics=get_all_metrics,
+    output:
+        png=report(
+            "results/figures/psnr_accuracy.png",
+            caption="../report/psnr_accuracy.rst",
+            category="Figures",
+            labels={"figure": "PSNR against accuracy", "format": "png"},
+        ),
+        pdf="results/figures/psnr_accuracy.pdf",
+    params:
+        sets=quality_sets(),
+        pairs=list(evaluation_files("metrics.json")),
+    log:
+        "logs/report/psnr_accuracy.log",
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/psnr_accuracy.py"
+
+
+rule report_config:
+    output:
+        report(
+            "results/config.yaml",
+            caption="../report/config.rst",
+            category="Configuration",
+        ),
+    log:
+        "logs/report/config.log",
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/config.py"
+
+
+rule report_training_curve:
+    input:
+        "results/models/{model}/x{scale}/curve.tsv",
+    output:
+        png=report(
+            "results/figures/training/{model}_x{scale}.png",
+            caption="../report/training_curve.rst",
+            category="Training",
+            labels={"model": "{model}", "scale": "x{scale}"},
+        ),
+        pdf="results/figures/training/{model}_x{scale}.pdf",
+    log:
+        "logs/report/training_curve_{model}_x{scale}.log",
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/training_curve.py"

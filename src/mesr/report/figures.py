@@ -15,6 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
 from ..io import atomic_path, load_clip  # noqa: E402
 from ..quality import quality_means  # noqa: E402
@@ -22,6 +23,7 @@ from .paper import DESCRIPTOR_NAMES, MODEL_NAMES, parse_set  # noqa: E402
 from .provenance import provenance_line  # noqa: E402
 
 __all__ = [
+    "training_curve_figure",
     "COLUMN_WIDTH", "PAGE_WIDTH", "accuracy_figure", "confusion_figure", "example_frame", "figure6", "figure7",
     "psnr_accuracy_figure", "save_figure",
 ]
@@ -355,3 +357,38 @@ def psnr_accuracy_figure(quality, metrics, outputs, *, provenance):
         ax.spines[["top", "right"]].set_visible(False)
         save_figure(figure, outputs, provenance)
     logger.info("PSNR-accuracy figure: %d points of %d sets", len(points), len(psnr))
+
+
+def training_curve_figure(curve, outputs, *, title, provenance):
+    """Training curve of one model: loss and validation PSNR (with bicubic's) against the step.
+
+    Parameters
+    ----------
+    curve : path-like
+        Training-curve TSV of :func:`mesr.sr.training.train_model` (columns
+        step, stage, loss, ..., val_psnr, val_psnr_bicubic; ``NA`` where a
+        term does not apply).
+    outputs : list of path-like
+        ``.png`` and ``.pdf`` files to write.
+    title : str
+        Shown above the plot (e.g. "esrgan x4").
+    provenance : dict
+        See :func:`mesr.report.provenance.provenance`.
+    """
+    rows = pd.read_csv(curve, sep="\t", na_values="NA")
+    with plt.rc_context(_STYLE):
+        figure, (loss_ax, psnr_ax) = plt.subplots(1, 2, figsize=(PAGE_WIDTH * 0.6, 1.9))
+        for stage, group in rows.dropna(subset=["loss"]).groupby("stage", sort=False):
+            loss_ax.plot(group.step, group.loss, marker=".", label=f"{stage} stage")
+        loss_ax.set_xlabel("step")
+        loss_ax.set_ylabel("training loss")
+        loss_ax.legend(frameon=False)
+        psnr_ax.plot(rows.step, rows.val_psnr, marker=".", label="model")
+        psnr_ax.plot(rows.step, rows.val_psnr_bicubic, linestyle="--", color="grey", label="bicubic")
+        psnr_ax.set_xlabel("step")
+        psnr_ax.set_ylabel("validation PSNR (dB)")
+        psnr_ax.legend(frameon=False)
+        for ax in (loss_ax, psnr_ax):
+            ax.spines[["top", "right"]].set_visible(False)
+        figure.suptitle(title)
+        save_figure(figure, outputs, provenance)

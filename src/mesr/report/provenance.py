@@ -6,7 +6,11 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["PACKAGES", "config_hash", "git_commit", "provenance", "provenance_line"]
+import yaml
+
+from ..io import write_text
+
+__all__ = ["PACKAGES", "config_hash", "git_commit", "provenance", "provenance_line", "write_config"]
 
 #: The pinned third-party packages whose versions are recorded.
 PACKAGES = (
@@ -67,3 +71,15 @@ def provenance_line(record):
     """One line of text summarising a provenance record."""
     packages = ", ".join(f"{k} {v}" for k, v in record["packages"].items())
     return f"config {record['config_sha256']}, commit {record['git_commit']}, {packages}"
+
+
+def write_config(config, path):
+    """Write the resolved config as YAML, headed by its provenance as comments."""
+    record = provenance(config)
+    header = "".join(f"# {line}\n" for line in (
+        "Resolved configuration of this run (defaults filled in).",
+        f"config_sha256: {record['config_sha256']}",
+        f"git_commit: {record['git_commit']}",
+        "packages: " + ", ".join(f"{k} {v}" for k, v in record["packages"].items()),
+    ))
+    write_text(path, header + yaml.safe_dump(json.loads(json.dumps(config, default=str)), sort_keys=False))

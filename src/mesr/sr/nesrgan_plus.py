@@ -12,8 +12,11 @@ that adds ``N(0, 1) * 0.1 * x`` during training only.
 Layer names are index-based (1-based, as ISR's): ``conv_first``,
 ``RRDB_{b}_dense_{d}_conv{k}`` (k = 1..5), ``RRDB_{b}_dense_{d}_conv1x1``,
 ``trunk_conv``, ``upconv{k}``, ``HRconv``, ``conv_last``.
-Kernels are initialised as in ESRGAN (Kaiming normal, fan-in, scaled by 0.1),
-biases at zero.
+Kernels are initialised as in ESRGAN's code: the dense-block convolutions with
+Kaiming normal (fan-in) scaled by 0.1, the others with PyTorch's default
+(uniform, variance 1 / (3 fan-in)); biases at zero. Scaling every layer by 0.1
+would shrink the signal a hundredfold across the trunk and upsampling convs,
+and the network would barely train.
 """
 
 import logging
@@ -40,14 +43,17 @@ NOISE_SIGMA = 0.1
 _SLOPE = 0.2
 
 
-def _init():
-    # torch.nn.init.kaiming_normal_(fan_in, a=0) then *0.1: std = sqrt(2 / fan_in) * 0.1
-    return keras.initializers.VarianceScaling(scale=0.02, mode="fan_in", distribution="untruncated_normal")
+def _init(dense_block):
+    if dense_block:  # torch.nn.init.kaiming_normal_(fan_in, a=0) then *0.1: std = sqrt(2 / fan_in) * 0.1
+        return keras.initializers.VarianceScaling(scale=0.02, mode="fan_in", distribution="untruncated_normal")
+    # torch.nn.Conv2d's default, kaiming_uniform_(a=sqrt(5)): bound 1 / sqrt(fan_in)
+    return keras.initializers.VarianceScaling(scale=1 / 3, mode="fan_in", distribution="uniform")
 
 
-def _conv(filters, name, *, kernel_size=3, use_bias=True):
+def _conv(filters, name, *, kernel_size=3, use_bias=True, dense_block=False):
     return keras.layers.Conv2D(
-        filters, kernel_size=kernel_size, padding="same", use_bias=use_bias, kernel_initializer=_init(), name=name
+        filters, kernel_size=kernel_size, padding="same", use_bias=use_bias, kernel_initializer=_init(dense_block),
+        name=name,
     )
 
 
@@ -60,15 +66,15 @@ def _dense_block(block_in, *, prefix, nf, gc, plus, noise):
     features = [block_in]
     for k in range(1, 5):
         x = features[0] if k == 1 else keras.layers.Concatenate(axis=3, name=f"{prefix}_concat{k}")(features)
-        x = _lrelu(f"{prefix}_lrelu{k}")(_conv(gc, f"{prefix}_conv{k}")(x))
+        x = _lrelu(f"{prefix}_lrelu{k}")(_conv(gc, f"{prefix}_conv{k}", dense_block=True)(x))
         if plus and k == 2:
-            skip = _conv(gc, f"{prefix}_conv1x1", kernel_size=1, use_bias=False)(block_in)
+            skip = _conv(gc, f"{prefix}_conv1x1", kernel_size=1, use_bias=False, dense_block=True)(block_in)
             x = keras.layers.Add(name=f"{prefix}_add2")([x, skip])
         elif plus and k == 4:
             x = keras.layers.Add(name=f"{prefix}_add4")([x, features[2]])
         features.append(x)
     x = keras.layers.Concatenate(axis=3, name=f"{prefix}_concat5")(features)
-    x = _conv(nf, f"{prefix}_conv5")(x)
+    x = _conv(nf, f"{prefix}_conv5", dense_block=True)(x)
     x = MultiplyBeta(BETA, name=f"{prefix}_beta")(x)
     x = keras.layers.Add(name=f"{prefix}_out")([block_in, x])
     if noise:

@@ -33,7 +33,10 @@ import numpy as np
 from mesr._checks import check_option, check_positive
 from mesr.degrade import degrade
 
-__all__ = ["IMAGE_SUFFIXES", "LR_OPERATORS", "PatchSampler", "default_blur_sigma", "read_training_images"]
+__all__ = [
+    "IMAGE_SUFFIXES", "LR_OPERATORS", "SKIMAGE_IMAGES", "PatchSampler", "default_blur_sigma",
+    "export_skimage_images", "read_training_images",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +47,40 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 LR_OPERATORS = ("degrade", "bicubic")
 
 _TRAIN_STREAM, _VALIDATION_STREAM = 0, 1
+
+#: Natural images bundled with scikit-image (no download), split into training and held-out images.
+SKIMAGE_IMAGES = {
+    "train": ("astronaut", "rocket", "immunohistochemistry", "hubble_deep_field", "retina", "camera", "brick",
+              "grass", "gravel", "coins"),  # fmt: skip
+    "heldout": ("chelsea", "coffee", "moon"),
+}
+
+
+def export_skimage_images(train, heldout):
+    """Write the natural images bundled with scikit-image as PNG: training and held-out images.
+
+    The demo trains its small models on these (SPEC §6), so the whole study
+    runs with no file from outside; the held-out images measure whether a
+    trained model beats bicubic upscaling.
+
+    Parameters
+    ----------
+    train, heldout : path-like
+        Folders to create, each written under a temporary name and renamed.
+    """
+    import skimage.data
+
+    from mesr.io import atomic_dir
+
+    for names, destination in ((SKIMAGE_IMAGES["train"], train), (SKIMAGE_IMAGES["heldout"], heldout)):
+        with atomic_dir(destination) as staging:
+            for name in names:
+                image = np.asarray(getattr(skimage.data, name)())
+                image = np.repeat(image[..., None], 3, axis=-1) if image.ndim == 2 else image[..., :3]
+                if not cv2.imwrite(str(staging / f"{name}.png"), np.ascontiguousarray(image[..., ::-1])):
+                    raise OSError(f"cannot write {staging / name}.png")
+    logger.info("scikit-image images: %d for training in %s, %d held out in %s", len(SKIMAGE_IMAGES["train"]), train,
+                len(SKIMAGE_IMAGES["heldout"]), heldout)
 
 
 def default_blur_sigma(scale):

@@ -58,7 +58,7 @@ import yaml
 from mesr.io import atomic_path, write_text
 from mesr.sr.patches import LR_OPERATORS, PatchSampler, default_blur_sigma, read_training_images
 
-__all__ = ["CURVE_COLUMNS", "DEFAULTS", "GAN_DEFAULTS", "resolve_training_config", "train_model"]
+__all__ = ["CURVE_COLUMNS", "DEFAULTS", "GAN_DEFAULTS", "heldout_psnr", "resolve_training_config", "train_model"]
 
 logger = logging.getLogger(__name__)
 
@@ -188,7 +188,8 @@ def resolve_training_config(training, *, scale):
     return config
 
 
-def train_model(*, arch, params, scale, training, images, output, checkpoint_dir, curve, seed=0, callback=None):
+def train_model(*, arch, params, scale, training, images, output, checkpoint_dir, curve, seed=0, threads=None,
+                callback=None):
     """Train one super-resolution network and write its weights, settings and training curve.
 
     Parameters
@@ -214,6 +215,8 @@ def train_model(*, arch, params, scale, training, images, output, checkpoint_dir
         Training-curve TSV (``CURVE_COLUMNS``), written row by row.
     seed : int, optional
         Seed of patches, noise, weight initialisation and TensorFlow (STYLE §15).
+    threads : int or None, optional
+        CPU threads TensorFlow may use (the job's ``threads``); ``None``: all.
     callback : callable or None, optional
         Called as ``callback(step, losses)`` after every step (``losses``: dict
         of the step's loss terms) and after any checkpoint of that step; an
@@ -251,6 +254,11 @@ def train_model(*, arch, params, scale, training, images, output, checkpoint_dir
 
     params, scale = _check_build_args(arch, params, scale)
     config = resolve_training_config(training, scale=scale)
+    if threads is not None:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(int(threads))
+        tf.config.threading.set_inter_op_parallelism_threads(int(threads))
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     seed = int(seed)
@@ -259,10 +267,7 @@ def train_model(*, arch, params, scale, training, images, output, checkpoint_dir
     output, checkpoint_dir, curve = Path(output), Path(checkpoint_dir), Path(curve)
     vgg_weights = _vgg_weights(config, arch, output)
     patch = config["patch_size"]
-    names, hr_images = read_training_images(images, min_side=patch * scale)
-    sampler = PatchSampler(hr_images, scale=scale, patch_size=patch, lr_operator=config["lr_operator"],
-                           blur_sigma=config["blur_sigma"], noise_sigma=config["noise_sigma"],
-                           jpeg_quality=config["jpeg_quality"], augment=config["augment"], seed=seed)  # fmt: skip
+    names, hr_images, sampler = _sampler(config, images, scale, seed)
     val_lr, val_hr = sampler.validation_pairs(config["validation"]["patches"])
     val_bicubic = _mean_psnr(upscale_bicubic(val_lr, scale), val_hr)
 
@@ -307,6 +312,67 @@ def train_model(*, arch, params, scale, training, images, output, checkpoint_dir
     return _write_outputs(trainer, output, curve, arch=arch, params=params, scale=scale, seed=seed, config=config,
                           images=images, names=names, steps=(psnr_steps, total - psnr_steps),
                           val=(final["val_psnr"], val_bicubic), vgg_weights=vgg_weights)  # fmt: skip
+
+
+def heldout_psnr(*, arch, params, scale, weights, training, images, output, seed=0, pairs=64):
+    """PSNR of a trained network and of bicubic upscaling on patches of held-out images.
+
+    The LR inputs are made by the model's own training operator (SPEC §5
+    degradation or bicubic, JPEG when configured), so the comparison asks
+    whether training beat the baseline on images it never saw.
+
+    Parameters
+    ----------
+    arch, params, scale
+        The network, as for :func:`mesr.sr.build`.
+    weights : path-like
+        Its trained weights.
+    training : dict
+        The model's ``training:`` settings (patch size and LR operator are used).
+    images : path-like
+        Folder of held-out HR images.
+    output : path-like
+        JSON file written with ``psnr`` (the network), ``psnr_bicubic``,
+        ``pairs`` and ``images``.
+    seed : int, optional
+        Seed of the patch positions and noise.
+    pairs : int, optional
+        Number of (LR, HR) patch pairs.
+
+    Returns
+    -------
+    dict
+        What is written to ``output``.
+    """
+    from mesr.sr import build, load_weights
+    from mesr.sr.bicubic import upscale_bicubic
+    from mesr.sr.inference import upscale
+
+    config = resolve_training_config(training, scale=scale)
+    names, _, sampler = _sampler(config, images, scale, seed)
+    lr, hr = sampler.validation_pairs(pairs)
+    model = build(arch, params, scale)
+    load_weights(model, weights)
+    result = {
+        "psnr": _mean_psnr(upscale(model, lr, scale=scale), hr),
+        "psnr_bicubic": _mean_psnr(upscale_bicubic(lr, scale), hr),
+        "pairs": pairs,
+        "images": list(names),
+    }
+    logger.info("held-out PSNR of %s x%d: %.3f dB (bicubic %.3f dB)", arch, scale, result["psnr"],
+                result["psnr_bicubic"])
+    write_text(output, json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def _sampler(config, images, scale, seed):
+    """The training images and the patch sampler of a resolved training config."""
+    patch = config["patch_size"]
+    names, hr_images = read_training_images(images, min_side=patch * scale)
+    sampler = PatchSampler(hr_images, scale=scale, patch_size=patch, lr_operator=config["lr_operator"],
+                           blur_sigma=config["blur_sigma"], noise_sigma=config["noise_sigma"],
+                           jpeg_quality=config["jpeg_quality"], augment=config["augment"], seed=seed)  # fmt: skip
+    return names, hr_images, sampler
 
 
 class _Trainer:

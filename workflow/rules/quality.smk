@@ -1,0 +1,20 @@
+# Stage "quality": PSNR and SSIM of every SR set, and of every LR set upscaled bicubically, against HR128 (SPEC §7).
+
+
+rule quality_score:
+    input:
+        manifest="results/manifest.tsv",
+        hr=set_dir(HR),
+        test=get_set_dir,
+    output:
+        "results/quality/{set}.tsv",
+    params:
+        comparison=get_quality_params,
+    log:
+        "logs/quality/{set}.log",
+    benchmark:
+        "benchmarks/quality/{set}.tsv"
+    conda:
+        "../../envs/quality.yaml"
+    script:
+        "../scripts/quality.py"

@@ -1,0 +1,54 @@
+# Stage "train": networks without weights for a scale are trained by the workflow (SPEC §6).
+
+
+rule train_skimage_images:
+    output:
+        train=directory("resources/training/skimage/train"),
+        heldout=directory("resources/training/skimage/heldout"),
+    log:
+        "logs/train/skimage_images.log",
+    conda:
+        "../../envs/train.yaml"
+    script:
+        "../scripts/skimage_images.py"
+
+
+rule train_model:
+    input:
+        images=get_training_images,
+    output:
+        weights="results/models/{model}/x{scale}/weights.hdf5",
+        settings="results/models/{model}/x{scale}/weights.yaml",
+        curve="results/models/{model}/x{scale}/curve.tsv",
+    params:
+        training=get_training_params,
+        checkpoints="results/models/{model}/x{scale}/checkpoint",
+    threads: 1
+    resources:
+        gpu=1,
+    log:
+        "logs/train/{model}_x{scale}.log",
+    benchmark:
+        "benchmarks/train/{model}_x{scale}.tsv"
+    conda:
+        "../../envs/train.yaml"
+    script:
+        "../scripts/train.py"
+
+
+rule train_heldout:
+    input:
+        weights="results/models/{model}/x{scale}/weights.hdf5",
+        images=get_heldout_images,
+    output:
+        "results/models/{model}/x{scale}/heldout.json",
+    params:
+        training=get_training_params,
+    resources:
+        gpu=1,
+    log:
+        "logs/train/{model}_x{scale}_heldout.log",
+    conda:
+        "../../envs/train.yaml"
+    script:
+        "../scripts/heldout.py"

@@ -1,0 +1,8 @@
+"""rule report_config: the resolved configuration (defaults filled) with its provenance."""
+from mesr.logs import log_to
+
+log_to(snakemake.log[0])
+
+from mesr.report.provenance import write_config
+
+write_config(snakemake.config, snakemake.output[0])

@@ -1,0 +1,13 @@
+"""rule train_heldout: PSNR of a trained network and of bicubic on held-out images."""
+from mesr.logs import log_to
+
+log_to(snakemake.log[0])
+
+from mesr.sr.training import heldout_psnr
+
+heldout_psnr(
+    **snakemake.params.training,
+    weights=snakemake.input.weights,
+    images=snakemake.input.images,
+    output=snakemake.output[0],
+)
