@@ -414,7 +414,8 @@ def test_extract_set_errors(tmp_path):
 
 def test_extract_set_clip_too_short_names_the_file(tmp_path):
     set_dir, manifest, _ = write_set(tmp_path, n_frames=(6, 4))
-    with pytest.raises(ValueError, match=r"007.npy: volume has 4 frames, fewer than window\[2\]=5"):
+    with pytest.raises(ValueError, match=r"clip 007 \(.*007\.npy\) has 4 frame\(s\), too few for lpq_top with "
+                                         r"window\[2\] \(t\) = 5 \(features\.lpq_top\.window\): it needs at least 5"):
         extract_set(set_dir, manifest, descriptor="lpq_top", output=tmp_path / "out.npz")
 
 

@@ -38,19 +38,20 @@ MINI = {
 }
 
 
-def snakemake(workdir, *arguments, config=None, check=True):
-    """Run snakemake on the repository's Snakefile in ``workdir``; returns the CompletedProcess.
+def snakemake(workdir, *arguments, config=None, check=True, snakefile=REPO / "Snakefile", timeout=None):
+    """Run snakemake on the repository's Snakefile (or ``snakefile``) in ``workdir``; returns the CompletedProcess.
 
-    ``config`` (a dict) is written to ``workdir/test-config.yaml`` and passed with ``--configfile``.
+    ``config`` (a dict) is written to ``workdir/test-config.yaml`` and passed with ``--configfile``;
+    ``timeout`` (seconds) ends a run that hangs (subprocess.TimeoutExpired).
     """
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir)]
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(snakefile), "--directory", str(workdir)]
     command += list(arguments)
     if config is not None:
         (workdir / "test-config.yaml").write_text(yaml.safe_dump(config))
         command += ["--configfile", str(workdir / "test-config.yaml")]
-    result = subprocess.run(command, capture_output=True, text=True, cwd=workdir)
+    result = subprocess.run(command, capture_output=True, text=True, cwd=workdir, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
     return result

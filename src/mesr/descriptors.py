@@ -661,6 +661,18 @@ def _check_temporal(temporal):
     return int(temporal)
 
 
+def _frames_needed(descriptor, params):
+    """(minimum frames, the setting that asks for them) of a descriptor's settings, or None if invalid."""
+    key, default = ("radii", (1, 1, 1)) if descriptor == "lbp_top" else ("window", (5, 5, 5))
+    value = params.get(key, default)
+    try:
+        along_t = float(value[2])
+    except (TypeError, ValueError, IndexError):
+        return None  # the descriptor's own checks will name the problem
+    needed = 2 * math.ceil(along_t) + 1 if descriptor == "lbp_top" else int(along_t)
+    return needed, f"{key}[2] (t) = {value[2]} (features.{descriptor}.{key})"
+
+
 def extract_set(set_dir, manifest, *, descriptor, params=None, temporal=None, output):
     """Describe every clip of a set and write the features stage's ``.npz``.
 
@@ -698,7 +710,9 @@ def extract_set(set_dir, manifest, *, descriptor, params=None, temporal=None, ou
     ValueError
         If an option is unknown or invalid, the manifest lacks a column or
         lists no clip, or a clip file is missing, unreadable or too small for
-        the descriptor (the message names the file).
+        the descriptor (the message names the file; a clip with fewer frames
+        than the temporal radius or window needs names the clip, its frame
+        count, the setting and the minimum).
 
     References
     ----------
@@ -738,10 +752,27 @@ def extract_set(set_dir, manifest, *, descriptor, params=None, temporal=None, ou
     except (TypeError, ValueError) as error:
         raise ValueError(f"{manifest}: column 'subject' must hold integers ({error})") from error
 
+    needed = _frames_needed(descriptor, params)
+    if needed is not None and temporal is not None and temporal < needed[0]:
+        raise ValueError(
+            f"features.temporal = {temporal} resamples every clip to {temporal} frames, too few for {descriptor} "
+            f"with {needed[1]}: it needs at least {needed[0]} frames; raise features.temporal or lower the setting"
+        )
     features = []
     for clip_id in table["clip_id"]:
         path = Path(set_dir) / f"{clip_id}.npy"
         volume = to_grey(load_clip(path))
+        if temporal is not None and volume.shape[0] < 2:
+            raise ValueError(
+                f"clip {clip_id} ({path}) has {volume.shape[0]} frame; features.temporal (TIM to {temporal} frames) "
+                f"needs clips of at least 2 frames: remove the clip from the dataset"
+            )
+        if needed is not None and temporal is None and volume.shape[0] < needed[0]:
+            raise ValueError(
+                f"clip {clip_id} ({path}) has {volume.shape[0]} frame(s), too few for {descriptor} with {needed[1]}: "
+                f"it needs at least {needed[0]} frames; remove the clip, lower the setting or resample every clip "
+                f"with features.temporal (TIM)"
+            )
         try:
             if temporal is not None:
                 volume = np.clip(np.rint(tim(volume, temporal)), 0, 255).astype(np.uint8)

@@ -486,7 +486,14 @@ def evaluate_features(features_npz, output_dir, *, kernel="linear", C=1.0, gamma
         raise ValueError(f"{path}: 'label' holds classes {unknown} not in labels {labels}")
     n_subjects = np.unique(subjects).size
     if n_subjects < 2:
-        raise ValueError(f"LOSO needs at least two subjects, {path} has {n_subjects}")
+        raise ValueError(
+            f"LOSO needs at least two subjects, {path} has {n_subjects} "
+            f"(subject {', '.join(map(str, np.unique(subjects).tolist()))}): the dataset cannot be evaluated"
+        )
+    absent = [label for label in labels if label not in set(true.tolist())]
+    if absent:
+        logger.warning("%s: no clip of class(es) %s; their recall is null and they count 0 in UF1",
+                       path, ", ".join(absent))  # fmt: skip
 
     order = np.lexsort((clip_ids, subjects))
     features, clip_ids, subjects, true = features[order], clip_ids[order], subjects[order], true[order]

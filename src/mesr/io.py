@@ -1,6 +1,7 @@
 """Atomic file writing: outputs appear under their final name only when complete (SPEC §13)."""
 
 import contextlib
+import glob
 import os
 import shutil
 import tempfile
@@ -8,7 +9,43 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["atomic_path", "atomic_dir", "write_text", "save_clip", "load_clip"]
+__all__ = ["atomic_path", "atomic_dir", "make_parent", "write_text", "save_clip", "load_clip"]
+
+
+def make_parent(path):
+    """Create the parent folder of ``path``; an error says why ``path`` cannot be written.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file or folder about to be written.
+
+    Returns
+    -------
+    pathlib.Path
+        The parent folder.
+
+    Raises
+    ------
+    NotADirectoryError
+        If a file stands where a folder of the path should be (names both).
+    PermissionError
+        If a folder of the path cannot be created or written to (names both).
+    """
+    path = Path(path)
+    parent = path.parent
+    for ancestor in [parent, *parent.parents]:
+        if ancestor.exists() or ancestor.is_symlink():
+            if not ancestor.is_dir():
+                raise NotADirectoryError(f"cannot write {path}: {ancestor} is a file, not a folder")
+            break
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except PermissionError as error:
+        raise PermissionError(f"cannot write {path}: no permission to create {error.filename or parent}") from None
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise PermissionError(f"cannot write {path}: folder {parent} is not writable")
+    return parent
 
 
 @contextlib.contextmanager
@@ -16,15 +53,24 @@ def atomic_path(path):
     """Yield a temporary path beside ``path`` and rename it to ``path`` on success.
 
     On any exception the temporary file is removed, so a failed or killed
-    writer never leaves a file that looks complete.
+    writer never leaves a file that looks complete. Temporaries of ``path``
+    left by a writer killed earlier (``.{name}.XXXXXXXX.tmp``) are removed
+    first: each output has one writer at a time.
 
     Parameters
     ----------
     path : str or path-like
         Final destination. Its parent directory is created if needed.
+
+    Raises
+    ------
+    OSError
+        If ``path`` cannot be written (see :func:`make_parent`).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(path)
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.{'?' * 8}.tmp"):  # mkstemp's names
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     os.chmod(tmp, 0o644)  # mkstemp's 0600 would make outputs private to their writer
@@ -48,9 +94,16 @@ def atomic_dir(path):
     """Yield an empty ``.partial`` folder beside ``path``, renamed to ``path`` on success.
 
     A previous ``path`` is replaced only once the new folder is complete; on
-    any exception the partial folder is removed.
+    any exception the partial folder is removed. A partial folder left by a
+    writer killed earlier is removed first.
+
+    Raises
+    ------
+    OSError
+        If ``path`` cannot be written (see :func:`make_parent`).
     """
     path = Path(path)
+    make_parent(path)
     staging = path.with_name(f".{path.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)

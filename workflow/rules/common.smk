@@ -1,5 +1,6 @@
 # Config validation, wildcard constraints and the input/param functions of every stage.
 import os
+import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -17,9 +18,66 @@ if not config["dataset"]["source"]:
         "or use the synthetic data: --configfile config/demo.yaml"
     )
 
-# The library lives in src/ and is importable without installation (SPEC §2).
+# The library lives in src/ and is importable without installation (SPEC §2): through PYTHONPATH for
+# the jobs' processes, and through this process's sys.path for scripts run in conda envs (--sdm conda),
+# where Snakemake removes PYTHONPATH but appends its own sys.path to every script's (its preamble).
 SRC = str(Path(workflow.basedir) / "src")
 os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")])))
+if SRC not in sys.path:
+    sys.path.append(SRC)
+
+# Library code as input: each job lists the modules of src/mesr its script imports (directly or through
+# other modules), so that editing a module reruns the jobs of the stages that use it and nothing upstream
+# (Snakemake reruns a job whose input is newer than its output, as it does for the scripts themselves).
+# Paths are relative to the working directory, so that moving a clone together with its results/ reruns
+# nothing. tests/test_incremental.py checks that these lists cover every import.
+LIBRARY = Path(workflow.basedir) / "src" / "mesr"
+_COMMON = ["__init__.py", "_checks.py", "io.py", "logs.py"]
+_DATA = ["data/__init__.py", "data/acquire.py", "data/smic.py", "data/synthetic.py"]
+_BICUBIC = ["sr/__init__.py", "sr/bicubic.py"]
+_NETWORKS = [*_BICUBIC, "sr/inference.py", "sr/layers.py", "sr/weights.py"]
+STAGE_SOURCES = {
+    "data": _DATA,
+    "degrade": [*_DATA, "degrade.py"],
+    "training_images": [*_DATA, "degrade.py", "sr/__init__.py", "sr/patches.py"],
+    "train": [*_DATA, "degrade.py", *_NETWORKS, "sr/losses.py", "sr/patches.py", "sr/training.py"],
+    "superres": [*_DATA, *_NETWORKS],
+    "quality": [*_DATA, *_BICUBIC, "quality.py"],
+    "features": ["descriptors.py", "temporal.py"],
+    "evaluate": ["evaluate.py"],
+    "report": [
+        *_DATA,
+        *_BICUBIC,
+        "evaluate.py",
+        "quality.py",
+        "report/__init__.py",
+        "report/figures.py",
+        "report/paper.py",
+        "report/provenance.py",
+        "report/tables.py",
+    ],
+}
+#: Network modules per architecture (mesr.sr.build imports the one a model needs, by name).
+ARCH_SOURCES = {
+    "bicubic": [],
+    "rdn": ["sr/rdn.py"],
+    "rrdn": ["sr/rrdn.py", "sr/rdn.py", "sr/layers.py"],
+    "nesrgan_plus": ["sr/nesrgan_plus.py", "sr/rdn.py", "sr/layers.py"],
+}
+
+
+def get_sources(stage):
+    """Input function: the library modules a job of ``stage`` runs (plus its model's architecture)."""
+
+    def sources(wildcards):
+        names = _COMMON + STAGE_SOURCES[stage]
+        model = wildcards.get("model")
+        if model is not None:
+            names = names + ARCH_SOURCES[models()[model]["arch"]]
+        return sorted({os.path.relpath(LIBRARY / name) for name in names})
+
+    return sources
+
 
 DATASET = "resources/smic"
 DOWNLOADS = "resources/downloads"

@@ -1,7 +1,14 @@
 # Stage "data": SMIC-HS (or its synthetic twin) under resources/, and the manifest (SPEC §3).
 
 
+# On clusters, fetching runs where snakemake runs (the login node: internet, no compute job).
+localrules:
+    data_acquire,
+
+
 rule data_acquire:
+    input:
+        code=get_sources("data"),
     output:
         directory(DATASET),
     params:
@@ -18,6 +25,7 @@ rule data_acquire:
 rule data_manifest:
     input:
         DATASET,
+        code=get_sources("data"),
     output:
         manifest=report(
             "results/manifest.tsv",

@@ -5,6 +5,7 @@ rule degrade_hr:
     input:
         manifest="results/manifest.tsv",
         dataset=DATASET,
+        code=get_sources("degrade"),
     output:
         directory(set_dir(HR)),
     params:
@@ -23,6 +24,7 @@ rule degrade_lr:
     input:
         manifest="results/manifest.tsv",
         hr=set_dir(HR),
+        code=get_sources("degrade"),
     output:
         directory("results/sets/LR{size}"),
     params:

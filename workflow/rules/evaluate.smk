@@ -4,6 +4,7 @@
 rule evaluate_loso:
     input:
         "results/features/{set}/{descriptor}.npz",
+        code=get_sources("evaluate"),
     output:
         predictions="results/evaluation/{set}/{descriptor}/predictions.tsv",
         metrics="results/evaluation/{set}/{descriptor}/metrics.json",

@@ -5,6 +5,7 @@ rule features_extract:
     input:
         manifest="results/manifest.tsv",
         clips=get_set_dir,
+        code=get_sources("features"),
     output:
         "results/features/{set}/{descriptor}.npz",
     params:

@@ -6,6 +6,7 @@ rule quality_score:
         manifest="results/manifest.tsv",
         hr=set_dir(HR),
         test=get_set_dir,
+        code=get_sources("quality"),
     output:
         "results/quality/{set}.tsv",
     params:

@@ -5,6 +5,7 @@ rule report_figure6:
     input:
         manifest="results/manifest.tsv",
         sets=get_figure6_sets,
+        code=get_sources("report"),
     output:
         png=report(
             "results/figures/figure6.png",
@@ -28,6 +29,7 @@ rule report_table2:
     input:
         metrics=get_all_metrics,
         predictions=get_all_predictions,
+        code=get_sources("report"),
     output:
         table=report(
             "results/tables/table2.md",
@@ -59,7 +61,8 @@ rule report_table2:
 
 rule report_confusion:
     input:
-        get_all_metrics,
+        metrics=get_all_metrics,
+        code=get_sources("report"),
     output:
         report(
             expand(
@@ -82,7 +85,8 @@ rule report_confusion:
 
 rule report_accuracy:
     input:
-        get_all_metrics,
+        metrics=get_all_metrics,
+        code=get_sources("report"),
     output:
         png=report(
             "results/figures/accuracy.png",
@@ -105,6 +109,7 @@ rule report_figure7:
     input:
         manifest="results/manifest.tsv",
         sets=get_figure7_sets,
+        code=get_sources("report"),
     output:
         png=report(
             "results/figures/figure7.png",
@@ -126,7 +131,8 @@ rule report_figure7:
 
 rule report_table1:
     input:
-        get_quality_files,
+        quality=get_quality_files,
+        code=get_sources("report"),
     output:
         table=report(
             "results/tables/table1.md",
@@ -151,6 +157,7 @@ rule report_psnr_accuracy:
     input:
         quality=get_quality_files,
         metrics=get_all_metrics,
+        code=get_sources("report"),
     output:
         png=report(
             "results/figures/psnr_accuracy.png",
@@ -171,12 +178,16 @@ rule report_psnr_accuracy:
 
 
 rule report_config:
+    input:
+        code=get_sources("report"),
     output:
         report(
             "results/config.yaml",
             caption="../report/config.rst",
             category="Configuration",
         ),
+    params:
+        config=config,
     log:
         "logs/report/config.log",
     conda:
@@ -188,6 +199,7 @@ rule report_config:
 rule report_training_curve:
     input:
         "results/models/{model}/x{scale}/curve.tsv",
+        code=get_sources("report"),
     output:
         png=report(
             "results/figures/training/{model}_x{scale}.png",

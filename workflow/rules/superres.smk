@@ -1,7 +1,14 @@
 # Stage "superres": every LR set super-resolved back to 128x128 by every model (SPEC §6).
 
 
+# On clusters, downloading weights runs where snakemake runs (the login node: internet, no compute job).
+localrules:
+    superres_download,
+
+
 rule superres_download:
+    input:
+        code=get_sources("data"),
     output:
         "resources/weights/{model}/x{scale}.hdf5",
     params:
@@ -19,6 +26,7 @@ rule superres_upscale:
         manifest="results/manifest.tsv",
         lr="results/sets/LR{size}",
         weights=get_weights,
+        code=get_sources("superres"),
     output:
         directory("results/sets/SR{size}-{model}"),
     params:

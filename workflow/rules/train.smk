@@ -2,6 +2,8 @@
 
 
 rule train_skimage_images:
+    input:
+        code=get_sources("training_images"),
     output:
         train=directory("resources/training/skimage/train"),
         heldout=directory("resources/training/skimage/heldout"),
@@ -16,6 +18,7 @@ rule train_skimage_images:
 rule train_model:
     input:
         images=get_training_images,
+        code=get_sources("train"),
     output:
         weights="results/models/{model}/x{scale}/weights.hdf5",
         settings="results/models/{model}/x{scale}/weights.yaml",
@@ -40,6 +43,7 @@ rule train_heldout:
     input:
         weights="results/models/{model}/x{scale}/weights.hdf5",
         images=get_heldout_images,
+        code=get_sources("train"),
     output:
         "results/models/{model}/x{scale}/heldout.json",
     params:

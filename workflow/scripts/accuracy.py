@@ -7,7 +7,7 @@ from mesr.report.figures import accuracy_figure
 from mesr.report.provenance import provenance
 
 accuracy_figure(
-    dict(zip(map(tuple, snakemake.params.pairs), snakemake.input)),
+    dict(zip(map(tuple, snakemake.params.pairs), snakemake.input.metrics)),
     [snakemake.output.png, snakemake.output.pdf],
     provenance=provenance(snakemake.config),
 )

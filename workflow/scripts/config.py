@@ -5,4 +5,4 @@ log_to(snakemake.log[0])
 
 from mesr.report.provenance import write_config
 
-write_config(snakemake.config, snakemake.output[0])
+write_config(snakemake.params.config, snakemake.output[0])

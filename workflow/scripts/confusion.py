@@ -9,5 +9,5 @@ from mesr.report.provenance import provenance
 
 record = provenance(snakemake.config)
 figures = zip(snakemake.output[::2], snakemake.output[1::2])  # (png, pdf) per pair, as expanded
-for (name, descriptor), metrics, outputs in zip(snakemake.params.pairs, snakemake.input, figures):
+for (name, descriptor), metrics, outputs in zip(snakemake.params.pairs, snakemake.input.metrics, figures):
     confusion_figure(metrics, list(outputs), title=f"{name}, {DESCRIPTOR_NAMES[descriptor]}", provenance=record)

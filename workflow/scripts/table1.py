@@ -9,7 +9,7 @@ from mesr.report.provenance import provenance
 from mesr.report.tables import table1, write_table
 
 table = table1(
-    dict(zip(snakemake.params.sets, snakemake.input)),
+    dict(zip(snakemake.params.sets, snakemake.input.quality)),
     sets=snakemake.params.sets,
     models=snakemake.params.models,
 )

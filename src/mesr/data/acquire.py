@@ -21,7 +21,7 @@ import urllib.request
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from ..io import atomic_dir
+from ..io import atomic_dir, make_parent
 from .smic import find_hs_root
 from .synthetic import generate
 
@@ -55,8 +55,12 @@ def acquire_dataset(dataset, destination, *, downloads):
     Raises
     ------
     ValueError
-        If the source does not exist, is of an unknown kind, fails its
-        checksum, holds unsafe members or no SMIC-HS tree.
+        If the source does not exist, is of an unknown kind, is a URL with
+        credentials in it, fails its checksum, holds unsafe members or no
+        SMIC-HS tree.
+    OSError
+        If ``destination`` or ``downloads`` cannot be written (the message
+        names the path).
     """
     source = str(dataset["source"])
     if source == "synthetic":
@@ -65,6 +69,13 @@ def acquire_dataset(dataset, destination, *, downloads):
         generate(destination, preset=options.get("preset", "demo"), seed=options.get("seed", 0))
         return
     if urllib.parse.urlparse(source).scheme in ("http", "https"):
+        parts = urllib.parse.urlsplit(source)
+        if parts.username is not None or parts.password is not None:
+            raise ValueError(
+                f"dataset.source: {_redact(source)} carries credentials in the URL, and credentials never go in "
+                f"the config: remove them and name the environment variables holding them in "
+                f"dataset.credentials (username_env, password_env)"
+            )
         name = Path(urllib.parse.urlparse(source).path).name or "dataset"
         archive = Path(downloads) / name
         download(source, archive, sha256=dataset.get("sha256"), credentials=dataset.get("credentials"))
@@ -149,11 +160,15 @@ def download(url, destination, *, sha256=None, credentials=None, timeout=60):
     Raises
     ------
     ValueError
-        On an HTTP error (401, 404, ...), a stalled connection, a size or
+        On an HTTP error (401, 404, 500, ...), a stalled connection, a size or
         checksum mismatch; the message names the URL without credentials.
+        A kept part the server cannot resume from (HTTP 416: e.g. longer than
+        the file) is discarded and the download starts again.
+    OSError
+        If ``destination`` cannot be written (the message names it).
     """
     destination = Path(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(destination)
     shown = _redact(url)
     if destination.exists() and (not sha256 or sha256_of(destination) == sha256.lower()):
         logger.info("%s already downloaded", destination)
@@ -178,9 +193,16 @@ def download(url, destination, *, sha256=None, credentials=None, timeout=60):
             total = response.headers.get("Content-Length")
             expected = offset + int(total) if total is not None else None
             with open(partial, "ab" if offset else "wb") as handle:
-                while chunk := response.read(_CHUNK):
+                # read1: whatever has arrived, so that a stall or a kill keeps every byte received so far
+                while chunk := response.read1(_CHUNK):
                     handle.write(chunk)
+                    handle.flush()
     except urllib.error.HTTPError as error:
+        if error.code == 416 and offset:  # the kept part is not a prefix of this file: start again
+            logger.warning("%s: %s holds %d bytes the server cannot resume from; downloading afresh",
+                           shown, partial, offset)
+            partial.unlink()
+            return download(url, destination, sha256=sha256, credentials=credentials, timeout=timeout)
         hint = " (check the credentials named in dataset.credentials)" if error.code in (401, 403) else ""
         raise ValueError(f"downloading {shown}: HTTP {error.code} {error.reason}{hint}") from None
     except (urllib.error.URLError, TimeoutError, OSError) as error:

@@ -33,7 +33,11 @@ Outputs. ``output``: the generator's weights, Keras-2 HDF5
 (:func:`mesr.sr.weights.save_weights`). ``output`` with suffix ``.yaml``: the
 settings, seed, steps done, final validation PSNR, whether the perceptual
 loss used random VGG19 weights (STYLE §17). ``curve``: the training curve, a
-tab-separated table written row by row (see ``CURVE_COLUMNS``): one row at step 0
+tab-separated table (see ``CURVE_COLUMNS``), written row by row to
+``{checkpoint_dir}/curve.tsv`` (cut back to the checkpoint on resumption) and
+copied to ``curve`` atomically at the end, so that a killed training leaves no
+curve that looks complete and a resumed one keeps the rows before its
+checkpoint (the workflow deletes a killed job's outputs): one row at step 0
 and one every ``validation.every`` steps and at the end of each stage; losses
 are means over the steps since the previous row; ``NA`` where a term does not
 apply (adversarial, perceptual and discriminator losses in the PSNR stage).
@@ -209,10 +213,10 @@ def train_model(*, arch, params, scale, training, images, output, checkpoint_dir
         :func:`mesr.sr.weights_filename`); the settings go to the same path with
         suffix ``.yaml``. Its directory is created if missing.
     checkpoint_dir : str or path-like
-        Folder of the checkpoint (created if missing); a checkpoint of the
-        same settings found there is resumed.
+        Folder of the checkpoint and of the curve so far (created if
+        missing); a checkpoint of the same settings found there is resumed.
     curve : str or path-like
-        Training-curve TSV (``CURVE_COLUMNS``), written row by row.
+        Training-curve TSV (``CURVE_COLUMNS``), written atomically at the end.
     seed : int, optional
         Seed of patches, noise, weight initialisation and TensorFlow (STYLE §15).
     threads : int or None, optional
@@ -276,13 +280,14 @@ def train_model(*, arch, params, scale, training, images, output, checkpoint_dir
     psnr_steps = config["psnr"]["steps"]
     total = psnr_steps + (config["gan"]["steps"] if config["gan"] else 0)
     checkpoint = checkpoint_dir / "checkpoint.npz"
+    rows = checkpoint_dir / "curve.tsv"  # the curve so far; ``curve`` is written only at the end
     step, sums, count = trainer.restore(checkpoint, fingerprint)
     val_psnr = trainer.validation_psnr(val_lr)
     if step == 0:
-        _start_curve(curve)
-        _curve_row(curve, 0, _stage(0, psnr_steps), None, trainer.learning_rate(0), val_psnr(val_hr), val_bicubic)
+        _start_curve(rows)
+        _curve_row(rows, 0, _stage(0, psnr_steps), None, trainer.learning_rate(0), val_psnr(val_hr), val_bicubic)
     else:
-        _truncate_curve(curve, step)
+        _truncate_curve(rows, step)
     logger.info("training %s x%d for %d steps (PSNR %d, GAN %d) on %d images, batch %d x %d px, seed %d",
                 arch, scale, total, psnr_steps, total - psnr_steps, len(names), config["batch_size"], patch, seed)
     every, started, start_step = config["validation"]["every"], time.perf_counter(), step
@@ -298,7 +303,7 @@ def train_model(*, arch, params, scale, training, images, output, checkpoint_dir
             means = {term: value / count for term, value in sums.items()}
             final["val_psnr"] = val_psnr(val_hr)
             rate = trainer.learning_rate(step - 1)
-            _curve_row(curve, step, stage, means, rate, final["val_psnr"], val_bicubic)
+            _curve_row(rows, step, stage, means, rate, final["val_psnr"], val_bicubic)
             speed = (step - start_step) / (time.perf_counter() - started)
             logger.info("step %d/%d (%s): loss %.5f, lr %.3g, validation PSNR %.3f dB (bicubic %.3f dB), %.2f steps/s",
                         step, total, stage, means["loss"], rate, final["val_psnr"], val_bicubic, speed)
@@ -309,6 +314,7 @@ def train_model(*, arch, params, scale, training, images, output, checkpoint_dir
             callback(step, losses)
     if final["val_psnr"] is None:  # resumed from the final checkpoint
         final["val_psnr"] = val_psnr(val_hr)
+    write_text(curve, rows.read_text(encoding="utf-8"))
     return _write_outputs(trainer, output, curve, arch=arch, params=params, scale=scale, seed=seed, config=config,
                           images=images, names=names, steps=(psnr_steps, total - psnr_steps),
                           val=(final["val_psnr"], val_bicubic), vgg_weights=vgg_weights)  # fmt: skip

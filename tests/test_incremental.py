@@ -1,0 +1,177 @@
+"""Exact reruns: after one completed run of the mini study, a change reruns only what depends on it (SPEC §1).
+
+The study runs once, from a copy of the repository (so that its library modules can be touched without
+touching the real ones); every test then asks ``snakemake -n`` what it would run after one change to the
+config or to the code, and compares the scheduled jobs with the exact expected set.
+"""
+
+import os
+import re
+import shutil
+import time
+
+import pytest
+from code_deps import ARCH_MODULES, closure, module_file
+from workflow_runs import MINI, REPO, snakemake
+
+pytestmark = pytest.mark.workflow
+
+#: Jobs that gather every set: they rerun whenever one set or one model changes.
+AGGREGATES = {"report_table1", "report_table2", "report_confusion", "report_accuracy", "report_psnr_accuracy",
+              "report_figure7", "all"}
+#: ... and those that gather every descriptor's results (Table 1 and Figure 7 show no descriptor).
+DESCRIPTOR_AGGREGATES = AGGREGATES - {"report_table1", "report_figure7"}
+
+
+def parse_jobs(output):
+    """Jobs a dry run lists: [(rule, wildcards dict, input list)]."""
+    jobs, current = [], None
+    for line in output.splitlines():
+        match = re.match(r"^(?:local)?rule (\w+):$", line)
+        if match:
+            current = {"rule": match.group(1), "wildcards": {}, "input": []}
+            jobs.append(current)
+        elif current is not None and line.startswith("    "):
+            key, _, value = line.strip().partition(": ")
+            if key == "wildcards":
+                current["wildcards"] = dict(item.split("=", 1) for item in value.split(", "))
+            elif key == "input":
+                current["input"] = value.split(", ")
+        elif line.strip() == "" or not line.startswith(" "):
+            current = None
+    return jobs
+
+
+def key(job):
+    return (job["rule"], tuple(sorted(job["wildcards"].items())))
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    """(Snakefile of a repository copy, work directory of a completed mini run, every job of its DAG)."""
+    root = tmp_path_factory.mktemp("incremental")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("workflow", "config", "envs", "src"):
+        shutil.copytree(REPO / name, root / "repo" / name, ignore=ignore)
+    shutil.copy2(REPO / "Snakefile", root / "repo" / "Snakefile")
+    snakefile, workdir = root / "repo" / "Snakefile", root / "run"
+    snakemake(workdir, "--cores", "2", config=MINI, snakefile=snakefile)
+    everything = parse_jobs(snakemake(workdir, "-n", "--forceall", config=MINI, snakefile=snakefile).stdout)
+    return snakefile, workdir, everything
+
+
+def scheduled(study, config=MINI):
+    snakefile, workdir, _ = study
+    return {key(job) for job in parse_jobs(snakemake(workdir, "-n", config=config, snakefile=snakefile).stdout)}
+
+
+def expected(study, select):
+    return {key(job) for job in study[2] if select(job["rule"], job["wildcards"])}
+
+
+def with_model(model, **changes):
+    config = {**MINI, "models": dict(MINI["models"])}
+    config["models"][model] = {**config["models"][model], **changes}
+    return config
+
+
+def test_the_dag_is_the_mini_study(study):
+    rules = {job["rule"] for job in study[2]}
+    assert len(study[2]) == 59
+    assert rules >= {"data_acquire", "degrade_lr", "train_model", "superres_upscale", "quality_score",
+                     "features_extract", "evaluate_loso", "report_table2", "report_config", "all"}
+
+
+def test_nothing_changed_nothing_to_do(study):
+    assert scheduled(study) == set()
+
+
+@pytest.mark.parametrize(
+    "model, changes, sets",
+    [
+        ("psnr_small", {"training": {**MINI["models"]["psnr_small"]["training"], "psnr": {
+            **MINI["models"]["psnr_small"]["training"]["psnr"], "steps": 13}}}, {"SR64-psnr_small"}),
+        ("esrgan", {"params": {**MINI["models"]["esrgan"]["params"], "G0": 5}}, {"SR32-esrgan"}),
+    ],
+    ids=["psnr_small-training-steps", "esrgan-params"],
+)
+def test_one_model_reruns_only_its_own_jobs(study, model, changes, sets):
+    """Its training, held-out score, curve, SR set, quality, features, evaluation; then the aggregates."""
+    want = expected(study, lambda rule, wc: wc.get("model") == model or wc.get("set") in sets
+                    or rule in AGGREGATES | {"report_config"})
+    assert scheduled(study, with_model(model, **changes)) == want
+    assert {"train_model", "superres_upscale", "quality_score", "features_extract", "evaluate_loso"} <= {
+        rule for rule, _ in want}
+
+
+def test_one_descriptor_reruns_only_its_own_jobs(study):
+    config = {**MINI, "features": {"lbp_top": {"radii": [1, 1, 1]}}}
+    want = expected(study, lambda rule, wc: wc.get("descriptor") == "lbp_top"
+                    or rule in DESCRIPTOR_AGGREGATES | {"report_config"})
+    assert scheduled(study, config) == want
+    assert len([job for job in want if job[0] == "features_extract"]) == 7  # every set, one descriptor
+
+
+@pytest.mark.parametrize(
+    "module, select",
+    [
+        # descriptors: every features job, then everything downstream; nothing upstream (no SR, no quality)
+        ("descriptors.py", lambda rule, wc: rule in {"features_extract", "evaluate_loso"} | DESCRIPTOR_AGGREGATES),
+        # one architecture: the models built on it (esrgan), not the others (psnr_small is an RDN)
+        ("sr/rrdn.py", lambda rule, wc: wc.get("model") == "esrgan" or wc.get("set") == "SR32-esrgan"
+         or rule in AGGREGATES),
+        # the SVM: every evaluation, and the report jobs (Table 2 imports mesr.evaluate for McNemar)
+        ("evaluate.py", lambda rule, wc: rule == "evaluate_loso" or rule.startswith("report_") or rule == "all"),
+    ],
+    ids=["descriptors", "rrdn", "evaluate"],
+)
+def test_edited_module_reruns_its_stage_and_nothing_upstream(study, module, select):
+    path = study[0].parent / "src" / "mesr" / module
+    text, before = path.read_text(), path.stat()
+    path.write_text(text + "\n# an edit\n")  # Snakemake 9 compares checksums too: touching alone reruns nothing
+    try:
+        assert scheduled(study) == expected(study, select)
+    finally:
+        path.write_text(text)
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert scheduled(study) == set()
+
+
+def test_touching_a_module_without_editing_it_reruns_nothing(study):
+    path = study[0].parent / "src" / "mesr" / "descriptors.py"
+    before = path.stat()
+    now = time.time()
+    os.utime(path, (now, now))
+    try:
+        assert scheduled(study) == set()
+    finally:
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def test_code_inputs_cover_every_import_of_the_scripts(study):
+    """Each job lists, as input, every library module its script imports (directly or not)."""
+    rules_dir = REPO / "workflow" / "rules"
+    scripts = {}
+    for smk in rules_dir.glob("*.smk"):
+        for rule, script in re.findall(r"^rule (\w+):.*?\n    script:\n        \"([^\"]+)\"", smk.read_text(),
+                                       flags=re.S | re.M):
+            scripts[rule] = (rules_dir / script).resolve()
+    archs = {name: closure(module_file(name))[0] | {module_file(name)} for name in ARCH_MODULES}
+    arch_of = {"psnr_small": "rdn", "esrgan": "rrdn", "bicubic": "bicubic"}  # config/config.yaml's, kept by MINI
+    checked = set()
+    for job in study[2]:
+        if job["rule"] not in scripts:
+            continue
+        needed, _ = closure(scripts[job["rule"]])
+        model = job["wildcards"].get("model")
+        if model is not None:  # mesr.sr.build imports only this model's architecture
+            needed -= set().union(*archs.values())
+            if arch_of[model] != "bicubic":
+                needed |= archs[f"mesr.sr.{arch_of[model]}"]
+        copy = study[0].parent / "src"
+        listed = {(study[1] / path).resolve().relative_to(copy) for path in job["input"]
+                  if (study[1] / path).resolve().is_relative_to(copy)}
+        missing = sorted(str(p) for p in {p.relative_to(REPO / "src") for p in needed} - listed)
+        assert not missing, f"{job['rule']} {job['wildcards']}: library modules missing from its input: {missing}"
+        checked.add(job["rule"])
+    assert checked == set(scripts) - {"superres_download"}  # no weights to download in the mini study

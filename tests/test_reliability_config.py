@@ -1,0 +1,47 @@
+"""Reliability under a bad configuration (SPEC §13): the workflow refuses to start and names the key.
+
+Checked with ``snakemake -n``: nothing runs, nothing is written under results/. A missing
+dataset.source, a negative noise sigma and an unknown key are tested in tests/test_workflow.py;
+weights of another architecture (found only when the file is read) in tests/test_reliability_data.py.
+"""
+
+import pytest
+from workflow_runs import MINI, snakemake
+
+pytestmark = pytest.mark.workflow
+
+
+def overlay(**sections):
+    return {**MINI, **sections}
+
+
+@pytest.mark.parametrize("config, key, problem", [
+    (overlay(models={**MINI["models"], "psnr_small": {"arch": "srcnn"}}),
+     "['models']['psnr_small']['arch']", "'srcnn' is not one of ['bicubic', 'rdn', 'rrdn', 'nesrgan_plus']"),
+    (overlay(models={**MINI["models"], "bicubic": {"arch": "bicubic", "scales": [3]}}),
+     "['models']['bicubic']['scales'][0]", "3 is not one of [2, 4]"),
+    (overlay(degrade={"scales": [8]}), "['degrade']['scales'][0]", "8 is not one of [2, 4]"),
+    (overlay(degrade={"blur_sigma": {"x2": -0.5}}), "['degrade']['blur_sigma']['x2']",
+     "-0.5 is less than or equal to the minimum of 0"),
+    (overlay(features={"lpq_top": {"window": [5, 4, 5]}}), "['features']['lpq_top']['window'][1]",
+     "4 should not be valid under {'multipleOf': 2}"),
+    (overlay(features={"lbp_top": {"radii": [1, 1, 0]}}), "['features']['lbp_top']['radii'][2]",
+     "0 is less than or equal to the minimum of 0"),
+    (overlay(features={"temporal": 1}), "['features']['temporal']", "1 is not valid under any of the given schemas"),
+], ids=["unknown-arch", "unsupported-model-scale", "unsupported-degrade-scale", "negative-sigma", "even-lpq-window",
+        "zero-radius", "temporal-of-one-frame"])
+def test_invalid_config_refused_naming_the_key(tmp_path, config, key, problem):
+    result = snakemake(tmp_path, "-n", "--cores", "1", config=config, check=False)
+    console = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"On instance{key}" in console and problem in console
+    assert not (tmp_path / "results").exists()
+
+
+def test_missing_weights_file_named_before_anything_runs(tmp_path):
+    config = overlay(models={**MINI["models"], "psnr_small": {**MINI["models"]["psnr_small"],
+                                                             "weights": {"x2": str(tmp_path / "absent.hdf5")}}})
+    result = snakemake(tmp_path / "run", "-n", "--cores", "1", config=config, check=False)
+    console = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "Missing input files for rule superres_upscale" in console and str(tmp_path / "absent.hdf5") in console
