@@ -38,6 +38,19 @@ def test_invalid_config_refused_naming_the_key(tmp_path, config, key, problem):
     assert not (tmp_path / "results").exists()
 
 
+@pytest.mark.parametrize("params, problem", [
+    ({"C": 1, "D": 1, "G": 4}, "missing G0"),
+    ({"C": 1, "D": 1, "G": 4, "G0": 4, "T": 2}, "unknown T"),
+], ids=["missing-symbol", "symbol-of-another-arch"])
+def test_model_params_not_fitting_the_arch_named(tmp_path, params, problem):
+    tiny = {"arch": "rdn", "params": params, "scales": [2], "weights": {"x2": str(tmp_path / "tiny.hdf5")}}
+    config = overlay(models={**MINI["models"], "tiny": tiny})
+    result = snakemake(tmp_path, "-n", "--cores", "1", config=config, check=False)
+    console = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "models.tiny.params: arch rdn needs C, D, G, G0" in console and problem in console
+
+
 def test_missing_weights_file_named_before_anything_runs(tmp_path):
     config = overlay(models={**MINI["models"], "psnr_small": {**MINI["models"]["psnr_small"],
                                                              "weights": {"x2": str(tmp_path / "absent.hdf5")}}})

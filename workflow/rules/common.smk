@@ -26,6 +26,28 @@ os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [SRC, os.environ.get("
 if SRC not in sys.path:
     sys.path.append(SRC)
 
+from mesr.sr import PARAMS  # light: TensorFlow loads only when a network is built
+
+
+def check_model_params():
+    """Each network's params must be its arch's symbols: say which key is wrong before anything runs."""
+    for key, spec in config["models"].items():
+        if spec["arch"] == "bicubic":
+            continue
+        required, optional = PARAMS[spec["arch"]]
+        missing = [name for name in required if name not in spec["params"]]
+        unknown = [name for name in spec["params"] if name not in required + optional]
+        if missing or unknown:
+            raise WorkflowError(
+                f"models.{key}.params: arch {spec['arch']} needs {', '.join(required)}"
+                + (f" (optional: {', '.join(optional)})" if optional else "")
+                + (f"; missing {', '.join(missing)}" if missing else "")
+                + (f"; unknown {', '.join(unknown)}" if unknown else "")
+            )
+
+
+check_model_params()
+
 # Library code as input: each job lists the modules of src/mesr its script imports (directly or through
 # other modules), so that editing a module reruns the jobs of the stages that use it and nothing upstream
 # (Snakemake reruns a job whose input is newer than its output, as it does for the scripts themselves).
