@@ -9,9 +9,11 @@ random weights: speed does not depend on them), measured in one run on the same 
 * frames per second of the whole stage, ``mesr.sr.superresolve_set`` (reading the LR clips,
   converting, batching, running, clipping, rounding and writing the SR clips), and its ratio to the
   reference: the target is at least 0.8 (issue "The super-resolution networks...");
-* whether XLA compilation (``jit_compile=True``) speeds the bare call up on this machine.
+* whether XLA compilation helps: a ``tf.function(jit_compile=True)`` of the model against the same
+  ``tf.function`` without XLA (the graph the stage runs).
 
-Target: stage / bare >= 0.80 for every model.
+Target: stage / bare >= 0.80 for every model. The stage builds and loads its network once per job, so
+measure with realistic clip counts (the defaults: 6 clips of 34 frames) rather than a handful of frames.
 """
 
 import argparse
@@ -66,10 +68,12 @@ def measure(name, frames_per_clip, clips, batch_size, workdir):
     def bare(x):
         return model(x, training=False).numpy()
 
+    graph = tf.function(lambda x: model(x, training=False))
     xla = tf.function(lambda x: model(x, training=False), jit_compile=True)
     n_frames = clips * frames_per_clip
     repeats = max(1, n_frames // len(batch))
     bare_fps = frames_per_second(bare, batch, repeats)
+    graph_fps = frames_per_second(lambda x: graph(x).numpy(), batch, repeats)
     xla_fps = frames_per_second(lambda x: xla(x).numpy(), batch, repeats)
     superresolve_set(lr_dir, workdir / "warm", workdir / "manifest.tsv", arch=arch, params=params, scale=scale,
                      weights=weights, batch_size=batch_size)  # builds, loads and traces once
@@ -78,13 +82,13 @@ def measure(name, frames_per_clip, clips, batch_size, workdir):
                      scale=scale, weights=weights, batch_size=batch_size)
     stage_fps = n_frames / (time.perf_counter() - start)
     return {"model": name, "arch": arch, "scale": scale, "bare_fps": bare_fps, "stage_fps": stage_fps,
-            "stage/bare": stage_fps / bare_fps, "xla/bare": xla_fps / bare_fps}
+            "stage/bare": stage_fps / bare_fps, "xla/graph": xla_fps / graph_fps}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=16, help="frames per clip")
-    parser.add_argument("--clips", type=int, default=4)
+    parser.add_argument("--frames", type=int, default=34, help="frames per clip (SMIC-HS: 34 on average)")
+    parser.add_argument("--clips", type=int, default=6)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--models", default=",".join(MODELS), help=f"comma-separated, from {', '.join(MODELS)}")
     args = parser.parse_args()
@@ -98,9 +102,9 @@ def main():
     table = pd.DataFrame(rows)
     met = (table["stage/bare"] >= 0.8).all()
     print(f"\ntarget stage/bare >= 0.80: {'MET' if met else 'NOT MET'} (lowest {table['stage/bare'].min():.2f})")
-    helps = table[table["xla/bare"] > 1.05].model.tolist()
+    helps = table[table["xla/graph"] > 1.05].model.tolist()
     print(f"XLA helps on this machine for: {', '.join(helps) if helps else 'none'} "
-          f"(xla/bare from {table['xla/bare'].min():.2f} to {table['xla/bare'].max():.2f})")
+          f"(xla/graph from {table['xla/graph'].min():.2f} to {table['xla/graph'].max():.2f})")
 
 
 if __name__ == "__main__":
