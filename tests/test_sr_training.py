@@ -199,6 +199,10 @@ def test_resolve_training_config_fills_defaults_and_validates():
         resolve_training_config({"gan": {"beta_1": 1.0}}, scale=2)
     with pytest.raises(ValueError, match="at least one step"):
         resolve_training_config({"psnr": {"steps": 0}}, scale=2)
+    with pytest.raises(ValueError, match="training.psnr.schedule must be one of 'step', 'cosine', got 'linear'"):
+        resolve_training_config({"psnr": {"schedule": "linear"}}, scale=2)
+    with pytest.raises(ValueError, match="training.gan.warmup_steps must be a non-negative integer, got -1"):
+        resolve_training_config({"gan": {"warmup_steps": -1}}, scale=2)
 
 
 @pytest.mark.parametrize("weights, message", [
@@ -320,3 +324,13 @@ def test_outputs_weights_settings_and_curve(image_dir, uninterrupted):
     assert curve.loc[1:2, "adversarial"].isna().all() and curve.loc[3:, "perceptual"].notna().all()
     assert curve["learning_rate"].tolist() == pytest.approx([1e-3, 1e-3, 5e-4, 1e-4, 1e-4])
     assert curve["val_psnr"].iloc[-1] == pytest.approx(written["validation"]["psnr"], abs=1e-3)
+
+
+def test_curve_follows_a_warmup_and_cosine_schedule(tmp_path, image_dir):
+    psnr = {"steps": 6, "learning_rate": 1e-3, "schedule": "cosine", "warmup_steps": 2}
+    run(tmp_path, arch="rdn", images=image_dir, training={**GAN_RECIPE, "gan": None, "psnr": psnr})
+    curve = pd.read_csv(tmp_path / "out" / "curve.tsv", sep="\t")
+    # rows at steps 0, 2, 4, 6 show the rate of the step just taken (0-based 0, 1, 3, 5)
+    assert curve["step"].tolist() == [0, 2, 4, 6]
+    expected = [5e-4, 1e-3, 1e-3 * (1 + np.cos(np.pi / 4)) / 2, 1e-3 * (1 + np.cos(3 * np.pi / 4)) / 2]
+    assert curve["learning_rate"].tolist() == pytest.approx(expected, rel=1e-5)

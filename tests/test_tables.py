@@ -4,9 +4,10 @@ import json
 
 import pandas as pd
 import pytest
+import yaml
 
 from mesr.report import paper
-from mesr.report.tables import table2, table2_extended, table2_rows, write_table
+from mesr.report.tables import table2, table2_extended, table2_rows, training_table, write_table
 
 PROVENANCE = {"config_hash": "3f2a9c1", "git_commit": "abc1234", "packages": {"numpy": "2.4.6", "pandas": "3.1.1"}}
 PAPER_ROWS = ["HR128", "SR64-esrgan", "SR64-psnr_large", "SR64-psnr_small", "SR64-noise_cancel",
@@ -178,3 +179,43 @@ def test_paper_numbers_and_set_names():
     assert paper.set_name("LR", 32) == "LR32"
     with pytest.raises(ValueError, match="set name must be one of"):
         paper.parse_set("SR64")
+
+
+def write_trained(root, model, scale, *, heldout, bicubic, random_vgg=None):
+    """weights.yaml and heldout.json of one trained network, with the fields the training stage writes."""
+    folder = root / model / f"x{scale}"
+    folder.mkdir(parents=True)
+    perceptual = None if random_vgg is None else {"weights": "random" if random_vgg else "vgg.h5", "random": random_vgg}
+    settings = {"steps": {"psnr": 6000, "gan": 0 if random_vgg is None else 20, "total": 6000},
+                "validation": {"patches": 32, "psnr": 33.2049, "psnr_bicubic": 32.3579}, "perceptual": perceptual}
+    (folder / "weights.yaml").write_text(yaml.safe_dump(settings))
+    (folder / "heldout.json").write_text(json.dumps({"psnr": heldout, "psnr_bicubic": bicubic, "pairs": 64}))
+    return model, scale, folder / "weights.yaml", folder / "heldout.json"
+
+
+def test_training_table_compares_each_network_with_bicubic(tmp_path):
+    trained = [write_trained(tmp_path, "psnr_small", 2, heldout=35.2196, bicubic=34.3214),
+               write_trained(tmp_path, "esrgan", 4, heldout=31.1949, bicubic=31.1991, random_vgg=True),
+               write_trained(tmp_path, "my_rdn", 2, heldout=30.0, bicubic=29.996, random_vgg=False)]
+    table = training_table(trained, provenance=PROVENANCE)
+    assert table["Method"].tolist() == ["RDN psnr-small", "ESRGAN", "my_rdn"]
+    assert table["Scale"].tolist() == ["x2", "x4", "x2"] and table["Steps"].tolist() == ["6000 + 0", "6000 + 20", "6000 + 20"]
+    assert table["Held-out PSNR"].tolist() == ["35.22", "31.19", "30.00"]
+    assert table["Held-out bicubic"].tolist() == ["34.32", "31.20", "30.00"]
+    # displayed values subtract to the displayed gain, and an equal pair is +0.00, not -0.00
+    assert table["Gain over bicubic"].tolist() == ["+0.90", "-0.01", "+0.00"]
+    assert table["Validation PSNR"].tolist() == ["33.20"] * 3 and table["Validation bicubic"].tolist() == ["32.36"] * 3
+    assert table["Perceptual features"].tolist() == ["-", "random VGG19", "ImageNet VGG19"]
+    written = write_table(table, tmp_path / "training")
+    assert [p.name for p in written] == ["training.md", "training.csv", "training.tex"]
+    assert pd.read_csv(tmp_path / "training.csv", comment="#", dtype=str)["Gain over bicubic"].tolist() == ["+0.90", "-0.01", "+0.00"]
+
+
+def test_training_table_names_a_file_missing_a_field(tmp_path):
+    model, scale, settings, heldout = write_trained(tmp_path, "psnr_small", 2, heldout=35.0, bicubic=34.0)
+    heldout.write_text(json.dumps({"psnr": 35.0}))
+    with pytest.raises(ValueError, match=f"{heldout}: missing psnr_bicubic"):
+        training_table([(model, scale, settings, heldout)])
+    settings.write_text(": not yaml :\n  - [")
+    with pytest.raises(ValueError, match=f"{settings}: cannot be read"):
+        training_table([(model, scale, settings, heldout)])

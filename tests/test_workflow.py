@@ -70,6 +70,9 @@ def test_every_output_of_the_mini_study(mini_run):
         assert heldout["images"] == ["chelsea.png", "coffee.png", "moon.png"] and heldout["psnr"] > 0
         for suffix in ("png", "pdf"):
             assert (mini_run / "results" / "figures" / "training" / f"{model}_x{scale}.{suffix}").exists()
+    training = pd.read_csv(mini_run / "results" / "tables" / "training.csv", comment="#", dtype=str)
+    assert training[["Model", "Scale", "Steps", "Perceptual features"]].values.tolist() == [
+        ["esrgan", "x4", "12 + 3", "random VGG19"], ["psnr_small", "x2", "12 + 0", "-"]]
     for stem in ("figure6", "figure7", "accuracy", "psnr_accuracy"):
         for suffix in ("png", "pdf"):
             assert (mini_run / "results" / "figures" / f"{stem}.{suffix}").stat().st_size > 1000
@@ -186,3 +189,14 @@ def test_given_weights_from_a_file_and_a_url(tmp_path):
         sr = np.load(run / "results" / "sets" / f"SR64-{name}" / "s1_ne_01.npy")
         assert np.array_equal(sr, upscale(model, lr, scale=2)), name
     assert not (run / "results" / "models").exists()  # nothing was trained
+
+
+def test_demo_trained_networks_beat_bicubic_on_heldout_images(tmp_path):
+    """config/demo.yaml as shipped: an RDN and an ESRGAN generator, trained by the workflow on the
+    scikit-image training images, beat bicubic upscaling on the held-out ones (issue 6)."""
+    targets = [f"results/models/{model}/x2/heldout.json" for model in ("psnr_small", "esrgan")]
+    snakemake(tmp_path, "--cores", "2", "--configfile", str(REPO / "config" / "demo.yaml"), *targets)
+    for target in targets:
+        heldout = json.loads((tmp_path / target).read_text())
+        assert heldout["images"] == ["chelsea.png", "coffee.png", "moon.png"] and heldout["pairs"] == 64
+        assert heldout["psnr"] > heldout["psnr_bicubic"], (target, heldout)

@@ -62,7 +62,7 @@ STAGE_SOURCES = {
     "data": _DATA,
     "degrade": [*_DATA, "degrade.py"],
     "training_images": [*_DATA, "degrade.py", "sr/__init__.py", "sr/patches.py"],
-    "train": [*_DATA, "degrade.py", *_NETWORKS, "sr/losses.py", "sr/patches.py", "sr/training.py"],
+    "train": [*_DATA, "degrade.py", *_NETWORKS, "sr/losses.py", "sr/patches.py", "sr/schedules.py", "sr/training.py"],
     "superres": [*_DATA, *_NETWORKS],
     "quality": [*_DATA, *_BICUBIC, "quality.py"],
     "features": ["descriptors.py", "temporal.py"],
@@ -150,6 +150,7 @@ def get_final_outputs(wildcards):
         *table_files("table2_extended"),
         *figure_files("accuracy"),
         *figure_files("psnr_accuracy"),
+        *(table_files("training") if trained() else []),
         "results/config.yaml",
         *[
             path
@@ -326,6 +327,11 @@ def get_quality_files(wildcards):
 def get_figure7_sets(wildcards):
     """HR128 and every SR set, shown in Figure 7."""
     return [set_dir(name) for name in [HR] + sr_sets()]
+
+
+def expand_trained(pattern):
+    """``pattern`` filled in for every (model, scale) the workflow trains, in the order of ``trained()``."""
+    return [pattern.format(model=model, scale=scale) for model, scale in trained()]
 
 
 def table_files(stem):

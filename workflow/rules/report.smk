@@ -214,3 +214,27 @@ rule report_training_curve:
         "../../envs/report.yaml"
     script:
         "../scripts/training_curve.py"
+
+
+rule report_training_table:
+    input:
+        settings=expand_trained("results/models/{model}/x{scale}/weights.yaml"),
+        heldout=expand_trained("results/models/{model}/x{scale}/heldout.json"),
+        code=get_sources("report"),
+    output:
+        table=report(
+            "results/tables/training.md",
+            caption="../report/training_table.rst",
+            category="Training",
+            labels={"model": "all", "scale": "table"},
+        ),
+        csv="results/tables/training.csv",
+        tex="results/tables/training.tex",
+    params:
+        trained=[[model, scale] for model, scale in trained()],
+    log:
+        "logs/report/training_table.log",
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/training_table.py"

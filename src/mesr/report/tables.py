@@ -1,4 +1,4 @@
-"""Tables 1 and 2 from result files, and the md/csv/tex writer of every table.
+"""Tables 1 and 2 from result files, the table of the trained networks, and the md/csv/tex writer of every table.
 
 Everything "ours" is read from ``results/quality/{set}.tsv`` (Table 1, SPEC
 §7) and from ``metrics.json`` and ``predictions.tsv`` files (Table 2, SPEC
@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from mesr.evaluate import mcnemar_exact
 from mesr.io import write_text
@@ -38,7 +39,7 @@ from mesr.report.paper import (
 
 __all__ = [
     "NOT_RUN", "NOT_APPLICABLE", "UNAVAILABLE", "LR_UPSCALED", "table1_rows", "table1", "table2_rows", "table2",
-    "table2_extended", "write_table",
+    "table2_extended", "training_table", "write_table",
 ]
 
 logger = logging.getLogger(__name__)
@@ -446,6 +447,77 @@ def table1(quality, *, sets=None, models=None, provenance=None):
     frame = pd.DataFrame.from_records(records)
     frame.attrs["provenance"] = provenance
     return frame
+
+
+def training_table(trained, *, provenance=None):
+    """The networks the workflow trained: held-out and validation PSNR beside bicubic upscaling.
+
+    Parameters
+    ----------
+    trained : sequence of (model, scale, settings, heldout)
+        One entry per trained (model key, int scale), in row order, with the
+        paths of its ``weights.yaml`` (written by
+        :func:`mesr.sr.training.train_model`) and ``heldout.json`` (by
+        :func:`mesr.sr.training.heldout_psnr`).
+    provenance : dict, optional
+        As for :func:`table1`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per network: ``Method``, ``Model``, ``Scale`` (``x2``),
+        ``Steps`` (``PSNR + GAN``), ``Held-out PSNR``, ``Held-out bicubic``,
+        ``Gain over bicubic`` (dB, signed, from the displayed values) and
+        ``Validation PSNR``, ``Validation bicubic`` (RGB PSNR in dB with 2
+        decimals, on patches made by the model's own LR operator), and
+        ``Perceptual features`` (``random VGG19`` where the GAN stage used
+        random features, a demonstration only; ``-`` without a perceptual loss).
+
+    Raises
+    ------
+    ValueError
+        If a file lacks a field the table needs (the message names the file).
+    """
+    records = []
+    for model, scale, settings_path, heldout_path in trained:
+        settings = _read_record(settings_path, yaml.safe_load, ("steps", "validation", "perceptual"))
+        heldout = _read_record(heldout_path, json.loads, ("psnr", "psnr_bicubic"))
+        shown = {key: f"{value:.2f}" for key, value in (
+            ("heldout", heldout["psnr"]), ("bicubic", heldout["psnr_bicubic"]),
+            ("validation", settings["validation"]["psnr"]), ("validation_bicubic", settings["validation"]["psnr_bicubic"]),
+        )}  # fmt: skip
+        perceptual = settings["perceptual"]
+        records.append({
+            "Method": MODEL_NAMES.get(model, model),
+            "Model": model,
+            "Scale": f"x{scale}",
+            "Steps": f"{settings['steps']['psnr']} + {settings['steps']['gan']}",
+            "Held-out PSNR": shown["heldout"],
+            "Held-out bicubic": shown["bicubic"],
+            "Gain over bicubic": _difference(heldout["psnr"], float(shown["bicubic"]), 2),
+            "Validation PSNR": shown["validation"],
+            "Validation bicubic": shown["validation_bicubic"],
+            "Perceptual features": NOT_APPLICABLE if perceptual is None
+            else ("random VGG19" if perceptual["random"] else "ImageNet VGG19"),
+        })  # fmt: skip
+    frame = pd.DataFrame.from_records(records, columns=_TRAINING_COLUMNS)
+    frame.attrs["provenance"] = provenance
+    return frame
+
+
+_TRAINING_COLUMNS = ("Method", "Model", "Scale", "Steps", "Held-out PSNR", "Held-out bicubic", "Gain over bicubic",
+                     "Validation PSNR", "Validation bicubic", "Perceptual features")  # fmt: skip
+
+
+def _read_record(path, parse, fields):
+    try:
+        record = parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError) as error:
+        raise ValueError(f"{path}: cannot be read ({error})") from error
+    missing = [field for field in fields if not isinstance(record, dict) or field not in record]
+    if missing:
+        raise ValueError(f"{path}: missing {', '.join(missing)}")
+    return record
 
 
 # --------------------------------------------------------------------------- writers

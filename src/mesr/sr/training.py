@@ -3,9 +3,11 @@
 :func:`train_model` trains one (model, scale) of the config's registry and
 writes the weights file the inference stage reads. The recipe is ISR's:
 
-1. PSNR stage: MAE loss, Adam(beta_1 0.9, beta_2 0.999), learning rate
-   ``learning_rate * decay_factor ** (stage_step // decay_steps)`` (ISR: 4e-4
-   halved every 100 epochs of 1000 steps).
+1. PSNR stage: MAE loss, Adam(beta_1 0.9, beta_2 0.999), the learning rate
+   of :class:`~mesr.sr.schedules.LearningRate`: ISR's ``'step'`` schedule
+   ``learning_rate * decay_factor ** (stage_step // decay_steps)`` (4e-4
+   halved every 100 epochs of 1000 steps), or a linear warm-up and a
+   ``'cosine'`` decay (the demo's short trainings).
 2. GAN stage (optional), starting from the PSNR stage's generator, with fresh
    Adam optimisers for generator and discriminator: generator loss
    ``w_generator * MAE(SR, HR) + w_discriminator * adversarial + w_features *
@@ -61,6 +63,7 @@ import yaml
 
 from mesr.io import atomic_path, write_text
 from mesr.sr.patches import LR_OPERATORS, PatchSampler, default_blur_sigma, read_training_images
+from mesr.sr.schedules import SCHEDULES, LearningRate
 
 __all__ = ["CURVE_COLUMNS", "DEFAULTS", "GAN_DEFAULTS", "heldout_psnr", "resolve_training_config", "train_model"]
 
@@ -78,7 +81,9 @@ DEFAULTS = {
     "psnr": {
         "steps": 100000,
         "learning_rate": 4e-4,
-        "decay_steps": 100000,  # null: constant learning rate
+        "schedule": "step",  # 'step' (ISR) or 'cosine' (mesr.sr.schedules)
+        "warmup_steps": 0,
+        "decay_steps": 100000,  # 'step' only; null: constant learning rate
         "decay_factor": 0.5,
         "beta_1": 0.9,
         "beta_2": 0.999,
@@ -98,6 +103,8 @@ DEFAULTS = {
 GAN_DEFAULTS = {
     "steps": 50000,
     "learning_rate": 1e-4,
+    "schedule": "step",
+    "warmup_steps": 0,
     "decay_steps": None,
     "decay_factor": 0.5,
     "beta_1": 0.9,
@@ -430,11 +437,9 @@ class _Trainer:
     def learning_rate(self, step):
         """Learning rate of the generator at (0-based) global step ``step``."""
         psnr_steps = self.config["psnr"]["steps"]
-        stage = self.config["psnr"] if step < psnr_steps else self.config["gan"]
-        stage_step = step if step < psnr_steps else step - psnr_steps
-        if stage["decay_steps"] is None:
-            return float(stage["learning_rate"])
-        return float(stage["learning_rate"] * stage["decay_factor"] ** (stage_step // stage["decay_steps"]))
+        if step < psnr_steps:
+            return LearningRate(self.config["psnr"]).value(step)
+        return LearningRate(self.config["gan"]).value(step - psnr_steps)
 
     def train_step(self, stage, lr, hr):
         tf = self.tf
@@ -570,12 +575,7 @@ def _vgg_weights(config, arch, output):
 def _adam(stage):
     import keras
 
-    rate = stage["learning_rate"]
-    if stage["decay_steps"] is not None:
-        rate = keras.optimizers.schedules.ExponentialDecay(
-            rate, decay_steps=stage["decay_steps"], decay_rate=stage["decay_factor"], staircase=True
-        )
-    return keras.optimizers.Adam(learning_rate=rate, beta_1=stage["beta_1"], beta_2=stage["beta_2"])
+    return keras.optimizers.Adam(learning_rate=LearningRate(stage), beta_1=stage["beta_1"], beta_2=stage["beta_2"])
 
 
 def _stage(step, psnr_steps):
@@ -646,6 +646,10 @@ def _merge(prefix, defaults, given):
 def _check_stage(prefix, stage):
     _integer(f"{prefix}.steps", stage["steps"], allow_zero=True)
     _number(f"{prefix}.learning_rate", stage["learning_rate"])
+    if stage["schedule"] not in SCHEDULES:
+        raise ValueError(f"{prefix}.schedule must be one of {', '.join(map(repr, SCHEDULES))}, "
+                         f"got {stage['schedule']!r}")  # fmt: skip
+    _integer(f"{prefix}.warmup_steps", stage["warmup_steps"], allow_zero=True)
     if stage["decay_steps"] is not None:
         _integer(f"{prefix}.decay_steps", stage["decay_steps"])
     _number(f"{prefix}.decay_factor", stage["decay_factor"])
