@@ -195,7 +195,7 @@ def test_demo_trained_networks_beat_bicubic_on_heldout_images(tmp_path):
     """config/demo.yaml as shipped: an RDN and an ESRGAN generator, trained by the workflow on the
     scikit-image training images, beat bicubic upscaling on the held-out ones (issue 6)."""
     targets = [f"results/models/{model}/x2/heldout.json" for model in ("psnr_small", "esrgan")]
-    snakemake(tmp_path, "--cores", "2", "--configfile", str(REPO / "config" / "demo.yaml"), *targets)
+    snakemake(tmp_path, *targets, "--cores", "2", "--configfile", str(REPO / "config" / "demo.yaml"))
     for target in targets:
         heldout = json.loads((tmp_path / target).read_text())
         assert heldout["images"] == ["chelsea.png", "coffee.png", "moon.png"] and heldout["pairs"] == 64
