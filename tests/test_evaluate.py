@@ -221,7 +221,7 @@ def test_loso_logs_one_line_per_fold(caplog):
     ({"kernel": "sigmoid"}, "kernel must be one of 'linear', 'rbf', 'poly'"),
     ({"C": 0}, "C must be a finite number > 0"),
     ({"gamma": "big"}, "gamma must be one of 'scale', 'auto'"),
-    ({"degree": 0}, "degree must be an integer >= 1"),
+    ({"degree": 0}, "degree must be a positive integer, got 0"),
     ({"class_weight": "even"}, "class_weight must be one of None, 'balanced'"),
     ({"search": {"tol": [1e-3]}}, "search key must be one of"),
     ({"search": {"C": []}}, r"search\['C'\] must be a non-empty list"),

@@ -5,9 +5,11 @@ what was received, so that a caller never needs to read a traceback to know
 what to fix.
 """
 
+import numbers
+
 import numpy as np
 
-__all__ = ["check_array", "check_option", "check_positive"]
+__all__ = ["check_array", "check_integer", "check_option", "check_positive"]
 
 
 def check_array(name, value, *, ndim, integer_valued=False):
@@ -53,6 +55,16 @@ def check_option(name, value, options):
         valid = ", ".join(repr(o) for o in options)
         raise ValueError(f"{name} must be one of {valid}, got {value!r}")
     return value
+
+
+def check_integer(name, value, *, allow_zero=False):
+    """Check that ``value`` is a positive (or, with ``allow_zero``, non-negative) integer; return it as int.
+
+    Python and numpy integers pass; bool, floats (even whole ones) and strings do not.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < (0 if allow_zero else 1):
+        raise ValueError(f"{name} must be a {'non-negative' if allow_zero else 'positive'} integer, got {value!r}")
+    return int(value)
 
 
 def check_positive(name, value, *, allow_zero=False):

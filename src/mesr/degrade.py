@@ -23,7 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ._checks import check_array, check_option, check_positive
+from ._checks import check_array, check_integer, check_option, check_positive
 from .data.smic import find_hs_root, list_frames, read_clip, read_manifest
 from .io import atomic_dir, load_clip, save_clip
 
@@ -101,8 +101,7 @@ def degrade(frames, *, scale, blur_sigma, noise_sigma, seed, clip_id):
     (2, 4, 4, 3)
     """
     frames = check_array("frames", frames, ndim=4)
-    if not isinstance(scale, (int, np.integer)) or scale < 1:
-        raise ValueError(f"scale must be a positive integer, got {scale!r}")
+    scale = check_integer("scale", scale)
     if frames.shape[1] % scale or frames.shape[2] % scale:
         raise ValueError(f"frames of {frames.shape[2]}x{frames.shape[1]} are not divisible by scale {scale}")
     check_positive("noise_sigma", noise_sigma, allow_zero=True)

@@ -42,7 +42,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from mesr._checks import check_array, check_option, check_positive
+from mesr._checks import check_array, check_integer, check_option, check_positive
 from mesr.io import write_text
 
 __all__ = [
@@ -103,12 +103,6 @@ def _check_class_weight(class_weight):
     return check_option("class_weight", class_weight, (None, "balanced"))
 
 
-def _check_degree(degree):
-    if isinstance(degree, bool) or not isinstance(degree, (int, np.integer)) or degree < 1:
-        raise ValueError(f"degree must be an integer >= 1, got {degree!r}")
-    return int(degree)
-
-
 def _check_search(search):
     if search is None:
         return None
@@ -117,7 +111,7 @@ def _check_search(search):
     checkers = {
         "C": lambda v: check_positive("search['C']", v),
         "gamma": _check_gamma,
-        "degree": _check_degree,
+        "degree": lambda v: check_integer("search['degree']", v),
         "kernel": lambda v: check_option("search['kernel']", v, KERNELS),
         "class_weight": _check_class_weight,
     }
@@ -214,7 +208,7 @@ def loso_predict(features, labels, subjects, *, kernel="linear", C=1.0, gamma="s
     check_option("kernel", kernel, KERNELS)
     check_positive("C", C)
     _check_gamma(gamma)
-    degree = _check_degree(degree)
+    degree = check_integer("degree", degree)
     _check_class_weight(class_weight)
     grid = _check_search(search)
 

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from mesr._checks import check_array, check_positive
+from mesr._checks import check_array, check_integer, check_positive
 from mesr.io import atomic_path, load_clip
 from mesr.sr.bicubic import upscale_bicubic
 
@@ -283,12 +283,6 @@ def ssim(reference, test, *, data_range=255, border=0, channel_axis=None):
     return float(np.mean(value[0]))
 
 
-def _check_scale(scale):
-    if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or scale < 1:
-        raise ValueError(f"scale must be a positive integer, got {scale!r}")
-    return int(scale)
-
-
 def frame_quality(hr_frame, sr_frame, *, scale):
     """PSNR and SSIM of one SR frame against its HR frame, on Y and on RGB (SPEC §7).
 
@@ -321,7 +315,7 @@ def frame_quality(hr_frame, sr_frame, *, scale):
     >>> frame_quality(frame, frame, scale=2)
     {'psnr_y': inf, 'ssim_y': 1.0, 'psnr_rgb': inf, 'ssim_rgb': 1.0}
     """
-    scale = _check_scale(scale)
+    scale = check_integer("scale", scale)
     hr_frame = check_array("hr_frame", hr_frame, ndim=3)
     sr_frame = check_array("sr_frame", sr_frame, ndim=3)
     for name, frame in (("hr_frame", hr_frame), ("sr_frame", sr_frame)):
@@ -394,7 +388,7 @@ def quality_set(hr_dir, sr_dir, clip_ids, output_tsv, *, scale, upscale_lr=False
     >>> means = quality_set("results/sets/HR128", "results/sets/SR64-esrgan", ["s1_ne_01"],
     ...                     "results/quality/SR64-esrgan.tsv", scale=2)  # doctest: +SKIP
     """
-    scale = _check_scale(scale)
+    scale = check_integer("scale", scale)
     clip_ids = [str(c) for c in ([clip_ids] if isinstance(clip_ids, str) else clip_ids)]
     if not clip_ids:
         raise ValueError("clip_ids must name at least one clip, got none")

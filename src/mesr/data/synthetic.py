@@ -24,6 +24,7 @@ import logging
 import cv2
 import numpy as np
 
+from .._checks import check_integer
 from ..io import atomic_dir
 from .smic import CLASSES
 
@@ -95,8 +96,7 @@ def generate(root, *, preset="demo", seed=0):
     """
     if preset not in PRESETS:
         raise ValueError(f"preset must be one of {', '.join(map(repr, PRESETS))}, got {preset!r}")
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = check_integer("seed", seed, allow_zero=True)
     with atomic_dir(root) as staging:
         clip_ids = _write_tree(staging, PRESETS[preset], seed)
     return clip_ids

@@ -5,7 +5,7 @@ import logging
 import cv2
 import numpy as np
 
-from mesr._checks import check_array, check_positive
+from mesr._checks import check_array, check_integer
 
 __all__ = ["upscale_bicubic"]
 
@@ -41,7 +41,7 @@ def upscale_bicubic(frames, scale):
     (2, 32, 32, 3)
     """
     frames = _check_frames("frames", frames)
-    scale = _check_scale(scale)
+    scale = check_integer("scale", scale)
     n, height, width, _ = frames.shape
     out = np.empty((n, height * scale, width * scale, 3), dtype=np.uint8)
     for i in range(n):
@@ -61,9 +61,3 @@ def _check_frames(name, frames):
     return frames
 
 
-def _check_scale(scale):
-    """Check that ``scale`` is a positive integer."""
-    if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)):
-        raise ValueError(f"scale must be a positive integer, got {scale!r}")
-    check_positive("scale", scale)
-    return int(scale)

@@ -27,10 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mesr._checks import check_positive
+from mesr._checks import check_integer
 from mesr.data.smic import read_manifest
 from mesr.io import atomic_dir, load_clip, save_clip
-from mesr.sr.bicubic import _check_frames, _check_scale, upscale_bicubic
+from mesr.sr.bicubic import _check_frames, upscale_bicubic
 
 __all__ = ["receptive_field_radius", "superresolve_set", "upscale", "upscale_set"]
 
@@ -134,7 +134,7 @@ def upscale(model, frames, *, scale=None, batch_size=16, tile=None, overlap=None
     if frames.shape[0] == 0:
         raise ValueError("frames must hold at least one frame, got shape (0, ...)")
     if scale is not None:
-        scale = _check_scale(scale)
+        scale = check_integer("scale", scale)
     if isinstance(model, str):
         if model != "bicubic":
             raise ValueError(f"model must be a keras.Model or 'bicubic', got {model!r}")
@@ -212,14 +212,14 @@ def upscale_set(model, input_dir, output_dir, clip_ids, *, scale=None, batch_siz
 
 def _upscale_float(model, frames, *, scale, batch_size, tile, overlap, max_pixels):
     """Network output, clipped to 0..1, as float32 (N, s*H, s*W, 3)."""
-    batch_size = _check_count("batch_size", batch_size)
-    max_pixels = _check_count("max_pixels", max_pixels)
+    batch_size = check_integer("batch_size", batch_size)
+    max_pixels = check_integer("max_pixels", max_pixels)
     if tile is not None:
-        tile = _check_count("tile", tile)
+        tile = check_integer("tile", tile)
     if overlap is None:
         overlap = receptive_field_radius(model)
     else:
-        overlap = _check_count("overlap", overlap, allow_zero=True)
+        overlap = check_integer("overlap", overlap, allow_zero=True)
     n, height, width, _ = frames.shape
     if tile is None and height * width > max_pixels:
         tile = max(math.isqrt(max_pixels) - 2 * overlap, 32)
@@ -291,13 +291,6 @@ def _compiled(model):
 def _to_uint8(values):
     """float 0..1 -> uint8, x255 and rounded (half to even, as numpy)."""
     return np.rint(values * 255.0).astype(np.uint8)
-
-
-def _check_count(name, value, *, allow_zero=False):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be a {'non-negative' if allow_zero else 'positive'} integer, got {value!r}")
-    check_positive(name, value, allow_zero=allow_zero)
-    return int(value)
 
 
 def _log_device(model):

@@ -25,6 +25,8 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from mesr._checks import check_integer
+
 __all__ = [
     "VGG19_NOTOP_FILE",
     "VGG19_NOTOP_URL",
@@ -84,9 +86,7 @@ def build_discriminator(patch_size, *, filters=64):
     >>> build_discriminator(64, filters=8).output_shape
     (None, 16, 16, 1)
     """
-    for name, value in (("patch_size", patch_size), ("filters", filters)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    patch_size, filters = check_integer("patch_size", patch_size), check_integer("filters", filters)
     hr = keras.Input(shape=(patch_size, patch_size, 3), name="HR")
     x = keras.layers.Conv2D(filters, 3, padding="same", name="Conv_1")(hr)
     x = keras.layers.LeakyReLU(negative_slope=_SLOPE, name="Conv_1_lrelu")(x)

@@ -23,9 +23,8 @@ import logging
 
 import keras
 
-from mesr._checks import check_option
+from mesr._checks import check_integer, check_option
 from mesr.sr.layers import GaussianNoiseInjection, MultiplyBeta
-from mesr.sr.rdn import _check_symbols
 
 __all__ = ["BETA", "NOISE_SIGMA", "SCALES", "build_nesrgan_plus"]
 
@@ -151,7 +150,8 @@ def build_nesrgan_plus(*, nf, gc, nb, scale, noise=False, plus=True):
     >>> model.count_params()
     7406915
     """
-    _check_symbols(nf=nf, gc=gc, nb=nb)
+    for name, value in dict(nf=nf, gc=gc, nb=nb).items():
+        check_integer(name, value)
     for name, flag in (("noise", noise), ("plus", plus)):
         if not isinstance(flag, bool):
             raise ValueError(f"{name} must be a bool, got {flag!r}")

@@ -30,7 +30,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from mesr._checks import check_option, check_positive
+from mesr._checks import check_integer, check_option, check_positive
 from mesr.degrade import degrade
 
 __all__ = [
@@ -206,9 +206,7 @@ class PatchSampler:
 
     def __init__(self, images, *, scale, patch_size, lr_operator="degrade", blur_sigma=None, noise_sigma=1.0,
                  jpeg_quality=None, augment=True, seed=0):  # fmt: skip
-        for name, value in (("scale", scale), ("patch_size", patch_size)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        scale, patch_size = check_integer("scale", scale), check_integer("patch_size", patch_size)
         check_option("lr_operator", lr_operator, LR_OPERATORS)
         blur_sigma = default_blur_sigma(scale) if blur_sigma is None else blur_sigma
         check_positive("blur_sigma", blur_sigma)
@@ -218,9 +216,8 @@ class PatchSampler:
             or not 1 <= jpeg_quality <= 100
         ):  # fmt: skip
             raise ValueError(f"jpeg_quality must be an integer in 1..100 or None, got {jpeg_quality!r}")
-        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-        self.scale, self.patch_size = int(scale), int(patch_size)
+        seed = check_integer("seed", seed, allow_zero=True)
+        self.scale, self.patch_size = scale, patch_size
         self.hr_size = self.scale * self.patch_size
         self.images = [np.asarray(image) for image in images]
         if not self.images:
@@ -235,7 +232,7 @@ class PatchSampler:
         self.blur_sigma, self.noise_sigma = float(blur_sigma), float(noise_sigma)
         self.jpeg_quality = None if jpeg_quality is None else int(jpeg_quality)
         self.augment = bool(augment)
-        self.seed = int(seed)
+        self.seed = seed
 
     def batch(self, index, batch_size):
         """Training batch ``index``, a pure function of ``(seed, index)``.
@@ -287,8 +284,7 @@ class PatchSampler:
         return lr
 
     def _pairs(self, rng, count):
-        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
-            raise ValueError(f"the number of pairs must be a positive integer, got {count!r}")
+        count = check_integer("the number of pairs", count)
         size, p = self.hr_size, self.patch_size
         lr = np.empty((count, p, p, 3), np.uint8)
         hr = np.empty((count, size, size, 3), np.uint8)

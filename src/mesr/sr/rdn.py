@@ -8,11 +8,10 @@ weights were trained with): ``UPN1`` (64, 5x5, ReLU) -> ``UPN2`` (32, 3x3, ReLU)
 """
 
 import logging
-import numbers
 
 import keras
 
-from mesr._checks import check_option
+from mesr._checks import check_integer, check_option
 
 __all__ = ["SCALES", "build_rdn"]
 
@@ -114,7 +113,8 @@ def build_rdn(*, C, D, G, G0, scale, kernel_size=3):
     >>> model.count_params()
     2619635
     """
-    _check_symbols(C=C, D=D, G=G, G0=G0, kernel_size=kernel_size)
+    for name, value in dict(C=C, D=D, G=G, G0=G0, kernel_size=kernel_size).items():
+        check_integer(name, value)
     if kernel_size % 2 != 1:
         raise ValueError(f"kernel_size must be odd, got {kernel_size!r}")
     check_option("scale", scale, SCALES)
@@ -131,10 +131,3 @@ def build_rdn(*, C, D, G, G0, scale, kernel_size=3):
     model = keras.Model(inputs=lr, outputs=sr, name="rdn")
     logger.debug("built RDN C%d D%d G%d G0 %d x%d: %d parameters", C, D, G, G0, scale, model.count_params())
     return model
-
-
-def _check_symbols(**symbols):
-    """Check that every network symbol is a positive integer (bool excluded)."""
-    for name, value in symbols.items():
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")

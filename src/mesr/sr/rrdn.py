@@ -10,9 +10,8 @@ import logging
 
 import keras
 
-from mesr._checks import check_option
+from mesr._checks import check_integer, check_option
 from mesr.sr.layers import MultiplyBeta, PixelShuffle
-from mesr.sr.rdn import _check_symbols
 
 __all__ = ["BETA", "SCALES", "build_rrdn"]
 
@@ -108,7 +107,8 @@ def build_rrdn(*, C, D, G, G0, T, scale):
     >>> model.count_params()
     4176100
     """
-    _check_symbols(C=C, D=D, G=G, G0=G0, T=T)
+    for name, value in dict(C=C, D=D, G=G, G0=G0, T=T).items():
+        check_integer(name, value)
     check_option("scale", scale, SCALES)
     C, D, G, G0, T, scale = (int(v) for v in (C, D, G, G0, T, scale))
     lr = keras.Input(shape=(None, None, 3), name="LR_input")

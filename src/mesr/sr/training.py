@@ -61,6 +61,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from mesr._checks import check_integer
 from mesr.io import atomic_path, write_text
 from mesr.sr.patches import LR_OPERATORS, PatchSampler, default_blur_sigma, read_training_images
 from mesr.sr.schedules import SCHEDULES, LearningRate
@@ -171,19 +172,19 @@ def resolve_training_config(training, *, scale):
     _number("training.blur_sigma", config["blur_sigma"])
     _number("training.noise_sigma", config["noise_sigma"], allow_zero=True)
     if config["jpeg_quality"] is not None:
-        _integer("training.jpeg_quality", config["jpeg_quality"])
+        check_integer("training.jpeg_quality", config["jpeg_quality"])
         if config["jpeg_quality"] > 100:
             raise ValueError(f"training.jpeg_quality must be in 1..100, got {config['jpeg_quality']!r}")
     for key in ("patch_size", "batch_size", "checkpoint_every"):
-        _integer(f"training.{key}", config[key])
+        check_integer(f"training.{key}", config[key])
     for key in ("augment", "deterministic"):
         if not isinstance(config[key], bool):
             raise ValueError(f"training.{key} must be true or false, got {config[key]!r}")
     for stage in ("psnr", "gan"):
         if config[stage] is not None:
             _check_stage(f"training.{stage}", config[stage])
-    _integer("training.validation.every", config["validation"]["every"])
-    _integer("training.validation.patches", config["validation"]["patches"])
+    check_integer("training.validation.every", config["validation"]["every"])
+    check_integer("training.validation.patches", config["validation"]["patches"])
     perceptual = config["perceptual"]
     layers = perceptual["layers"]
     if isinstance(layers, str) or not layers or not all(isinstance(name, str) for name in layers):
@@ -270,9 +271,7 @@ def train_model(*, arch, params, scale, training, images, output, checkpoint_dir
 
         tf.config.threading.set_intra_op_parallelism_threads(int(threads))
         tf.config.threading.set_inter_op_parallelism_threads(int(threads))
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    seed = int(seed)
+    seed = check_integer("seed", seed, allow_zero=True)
     if callback is not None and not callable(callback):
         raise ValueError(f"callback must be callable or None, got {callback!r}")
     output, checkpoint_dir, curve = Path(output), Path(checkpoint_dir), Path(curve)
@@ -644,14 +643,14 @@ def _merge(prefix, defaults, given):
 
 
 def _check_stage(prefix, stage):
-    _integer(f"{prefix}.steps", stage["steps"], allow_zero=True)
+    check_integer(f"{prefix}.steps", stage["steps"], allow_zero=True)
     _number(f"{prefix}.learning_rate", stage["learning_rate"])
     if stage["schedule"] not in SCHEDULES:
         raise ValueError(f"{prefix}.schedule must be one of {', '.join(map(repr, SCHEDULES))}, "
                          f"got {stage['schedule']!r}")  # fmt: skip
-    _integer(f"{prefix}.warmup_steps", stage["warmup_steps"], allow_zero=True)
+    check_integer(f"{prefix}.warmup_steps", stage["warmup_steps"], allow_zero=True)
     if stage["decay_steps"] is not None:
-        _integer(f"{prefix}.decay_steps", stage["decay_steps"])
+        check_integer(f"{prefix}.decay_steps", stage["decay_steps"])
     _number(f"{prefix}.decay_factor", stage["decay_factor"])
     for key in ("beta_1", "beta_2"):
         _number(f"{prefix}.{key}", stage[key])
@@ -662,12 +661,7 @@ def _check_stage(prefix, stage):
             _number(f"{prefix}.loss_weights.{key}", value, allow_zero=True)
         if not isinstance(stage["relativistic"], bool):
             raise ValueError(f"{prefix}.relativistic must be true or false, got {stage['relativistic']!r}")
-        _integer(f"{prefix}.discriminator_filters", stage["discriminator_filters"])
-
-
-def _integer(name, value, *, allow_zero=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < (0 if allow_zero else 1):
-        raise ValueError(f"{name} must be a {'non-negative' if allow_zero else 'positive'} integer, got {value!r}")
+        check_integer(f"{prefix}.discriminator_filters", stage["discriminator_filters"])
 
 
 def _number(name, value, *, allow_zero=False):
