@@ -2,6 +2,8 @@
 
 import hashlib
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -114,6 +116,14 @@ def test_lint_is_clean():
     result = snakemake(REPO, "--lint", "--configfile", str(REPO / "config" / "demo.yaml"), check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Congratulations" in result.stdout + result.stderr
+
+
+def test_rules_are_snakefmt_formatted():
+    """The Snakefile and every .smk file as snakefmt (pinned, settings in pyproject.toml) writes them."""
+    files = [REPO / "Snakefile", *sorted((REPO / "workflow" / "rules").glob("*.smk"))]
+    result = subprocess.run([sys.executable, "-m", "snakefmt", "--check", *map(str, files)], capture_output=True,
+                            text=True, cwd=REPO)  # fmt: skip
+    assert result.returncode == 0, f"run snakefmt on the files it names:\n{result.stdout}{result.stderr}"
 
 
 def test_paper_config_with_only_the_source_set(tmp_path):

@@ -6,7 +6,6 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-
 # An overlay config drops a model of config/config.yaml by setting it to null.
 config["models"] = {k: v for k, v in config.get("models", {}).items() if v is not None}
 validate(config, schema="../../config/schema.yaml", set_default=True)
@@ -188,12 +187,7 @@ wildcard_constraints:
 
 def sr_sets():
     """SR set names: SR64-{model} for models run at x2, then SR32-{model} for x4."""
-    return [
-        f"SR{128 // scale}-{key}"
-        for scale in (2, 4)
-        for key, spec in models().items()
-        if scale in spec["scales"]
-    ]
+    return [f"SR{128 // scale}-{key}" for scale in (2, 4) for key, spec in models().items() if scale in spec["scales"]]
 
 
 def study_sets():
@@ -289,11 +283,7 @@ def get_descriptor_params(wildcards):
 
 def evaluation_files(name):
     """metrics.json of every (set, descriptor) of the study."""
-    return {
-        (s, d): f"results/evaluation/{s}/{d}/{name}"
-        for s in study_sets()
-        for d in descriptors()
-    }
+    return {(s, d): f"results/evaluation/{s}/{d}/{name}" for s in study_sets() for d in descriptors()}
 
 
 def confusion_pairs():

@@ -11,13 +11,13 @@ rule data_acquire:
         code=get_sources("data"),
     output:
         directory(DATASET),
-    params:
-        dataset=config["dataset"],
-        downloads=DOWNLOADS,
     log:
         "logs/data/acquire.log",
     conda:
         "../../envs/data.yaml"
+    params:
+        dataset=config["dataset"],
+        downloads=DOWNLOADS,
     script:
         "../scripts/acquire.py"
 
@@ -37,11 +37,11 @@ rule data_manifest:
             caption="../report/gaps.rst",
             category="Data",
         ),
-    params:
-        on_bad_clip=config["dataset"]["on_bad_clip"],
     log:
         "logs/data/manifest.log",
     conda:
         "../../envs/data.yaml"
+    params:
+        on_bad_clip=config["dataset"]["on_bad_clip"],
     script:
         "../scripts/manifest.py"

@@ -8,14 +8,14 @@ rule degrade_hr:
         code=get_sources("degrade"),
     output:
         directory(set_dir(HR)),
-    params:
-        keep_aspect=config["preprocess"]["keep_aspect"],
     log:
         f"logs/degrade/{HR}.log",
     benchmark:
         f"benchmarks/degrade/{HR}.tsv"
     conda:
         "../../envs/degrade.yaml"
+    params:
+        keep_aspect=config["preprocess"]["keep_aspect"],
     script:
         "../scripts/degrade_hr.py"
 
@@ -27,13 +27,13 @@ rule degrade_lr:
         code=get_sources("degrade"),
     output:
         directory("results/sets/LR{size}"),
-    params:
-        degradation=get_lr_params,
     log:
         "logs/degrade/LR{size}.log",
     benchmark:
         "benchmarks/degrade/LR{size}.tsv"
     conda:
         "../../envs/degrade.yaml"
+    params:
+        degradation=get_lr_params,
     script:
         "../scripts/degrade_lr.py"

@@ -8,13 +8,13 @@ rule evaluate_loso:
     output:
         predictions="results/evaluation/{set}/{descriptor}/predictions.tsv",
         metrics="results/evaluation/{set}/{descriptor}/metrics.json",
-    params:
-        evaluation=config["evaluation"],
     log:
         "logs/evaluate/{set}/{descriptor}.log",
     benchmark:
         "benchmarks/evaluate/{set}/{descriptor}.tsv"
     conda:
         "../../envs/evaluate.yaml"
+    params:
+        evaluation=config["evaluation"],
     script:
         "../scripts/evaluate.py"

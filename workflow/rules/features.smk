@@ -8,14 +8,14 @@ rule features_extract:
         code=get_sources("features"),
     output:
         "results/features/{set}/{descriptor}.npz",
-    params:
-        descriptor_params=get_descriptor_params,
-        temporal=config["features"]["temporal"],
     log:
         "logs/features/{set}/{descriptor}.log",
     benchmark:
         "benchmarks/features/{set}/{descriptor}.tsv"
     conda:
         "../../envs/features.yaml"
+    params:
+        descriptor_params=get_descriptor_params,
+        temporal=config["features"]["temporal"],
     script:
         "../scripts/features.py"

@@ -9,13 +9,13 @@ rule quality_score:
         code=get_sources("quality"),
     output:
         "results/quality/{set}.tsv",
-    params:
-        comparison=get_quality_params,
     log:
         "logs/quality/{set}.log",
     benchmark:
         "benchmarks/quality/{set}.tsv"
     conda:
         "../../envs/quality.yaml"
+    params:
+        comparison=get_quality_params,
     script:
         "../scripts/quality.py"

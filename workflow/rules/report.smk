@@ -14,13 +14,13 @@ rule report_figure6:
             labels={"figure": "6", "format": "png"},
         ),
         pdf="results/figures/figure6.pdf",
-    params:
-        clip_id=config["report"]["figure_clip"],
-        frame=config["report"]["figure_frame"],
     log:
         "logs/report/figure6.log",
     conda:
         "../../envs/report.yaml"
+    params:
+        clip_id=config["report"]["figure_clip"],
+        frame=config["report"]["figure_frame"],
     script:
         "../scripts/figure6.py"
 
@@ -47,14 +47,14 @@ rule report_table2:
         ),
         extended_csv="results/tables/table2_extended.csv",
         extended_tex="results/tables/table2_extended.tex",
-    params:
-        sets=study_sets(),
-        descriptors=descriptors(),
-        evaluation="results/evaluation",
     log:
         "logs/report/table2.log",
     conda:
         "../../envs/report.yaml"
+    params:
+        sets=study_sets(),
+        descriptors=descriptors(),
+        evaluation="results/evaluation",
     script:
         "../scripts/table2.py"
 
@@ -73,12 +73,12 @@ rule report_confusion:
             caption="../report/confusion.rst",
             category="Confusion matrices",
         ),
-    params:
-        pairs=list(evaluation_files("metrics.json")),
     log:
         "logs/report/confusion.log",
     conda:
         "../../envs/report.yaml"
+    params:
+        pairs=list(evaluation_files("metrics.json")),
     script:
         "../scripts/confusion.py"
 
@@ -95,12 +95,12 @@ rule report_accuracy:
             labels={"figure": "accuracy by set", "format": "png"},
         ),
         pdf="results/figures/accuracy.pdf",
-    params:
-        pairs=list(evaluation_files("metrics.json")),
     log:
         "logs/report/accuracy.log",
     conda:
         "../../envs/report.yaml"
+    params:
+        pairs=list(evaluation_files("metrics.json")),
     script:
         "../scripts/accuracy.py"
 
@@ -118,13 +118,13 @@ rule report_figure7:
             labels={"figure": "7", "format": "png"},
         ),
         pdf="results/figures/figure7.pdf",
-    params:
-        clip_id=config["report"]["figure_clip"],
-        frame=config["report"]["figure_frame"],
     log:
         "logs/report/figure7.log",
     conda:
         "../../envs/report.yaml"
+    params:
+        clip_id=config["report"]["figure_clip"],
+        frame=config["report"]["figure_frame"],
     script:
         "../scripts/figure7.py"
 
@@ -142,13 +142,13 @@ rule report_table1:
         ),
         csv="results/tables/table1.csv",
         tex="results/tables/table1.tex",
-    params:
-        sets=quality_sets(),
-        models=list(models()),
     log:
         "logs/report/table1.log",
     conda:
         "../../envs/report.yaml"
+    params:
+        sets=quality_sets(),
+        models=list(models()),
     script:
         "../scripts/table1.py"
 
@@ -166,13 +166,13 @@ rule report_psnr_accuracy:
             labels={"figure": "PSNR against accuracy", "format": "png"},
         ),
         pdf="results/figures/psnr_accuracy.pdf",
-    params:
-        sets=quality_sets(),
-        pairs=list(evaluation_files("metrics.json")),
     log:
         "logs/report/psnr_accuracy.log",
     conda:
         "../../envs/report.yaml"
+    params:
+        sets=quality_sets(),
+        pairs=list(evaluation_files("metrics.json")),
     script:
         "../scripts/psnr_accuracy.py"
 
@@ -186,12 +186,12 @@ rule report_config:
             caption="../report/config.rst",
             category="Configuration",
         ),
-    params:
-        config=config,
     log:
         "logs/report/config.log",
     conda:
         "../../envs/report.yaml"
+    params:
+        config=config,
     script:
         "../scripts/config.py"
 
@@ -230,11 +230,11 @@ rule report_training_table:
         ),
         csv="results/tables/training.csv",
         tex="results/tables/training.tex",
-    params:
-        trained=[[model, scale] for model, scale in trained()],
     log:
         "logs/report/training_table.log",
     conda:
         "../../envs/report.yaml"
+    params:
+        trained=[[model, scale] for model, scale in trained()],
     script:
         "../scripts/training_table.py"

@@ -11,12 +11,12 @@ rule superres_download:
         code=get_sources("data"),
     output:
         "resources/weights/{model}/x{scale}.hdf5",
-    params:
-        source=get_weights_download,
     log:
         "logs/superres/download_{model}_x{scale}.log",
     conda:
         "../../envs/data.yaml"
+    params:
+        source=get_weights_download,
     script:
         "../scripts/download_weights.py"
 
@@ -29,15 +29,15 @@ rule superres_upscale:
         code=get_sources("superres"),
     output:
         directory("results/sets/SR{size}-{model}"),
-    params:
-        model=get_model_settings,
-    resources:
-        gpu=get_superres_gpu,
     log:
         "logs/superres/SR{size}-{model}.log",
     benchmark:
         "benchmarks/superres/SR{size}-{model}.tsv"
     conda:
         "../../envs/superres.yaml"
+    resources:
+        gpu=get_superres_gpu,
+    params:
+        model=get_model_settings,
     script:
         "../scripts/superres.py"

@@ -23,18 +23,18 @@ rule train_model:
         weights="results/models/{model}/x{scale}/weights.hdf5",
         settings="results/models/{model}/x{scale}/weights.yaml",
         curve="results/models/{model}/x{scale}/curve.tsv",
-    params:
-        training=get_training_params,
-        checkpoints="results/models/{model}/x{scale}/checkpoint",
-    threads: 1
-    resources:
-        gpu=1,
     log:
         "logs/train/{model}_x{scale}.log",
     benchmark:
         "benchmarks/train/{model}_x{scale}.tsv"
     conda:
         "../../envs/train.yaml"
+    threads: 1
+    resources:
+        gpu=1,
+    params:
+        training=get_training_params,
+        checkpoints="results/models/{model}/x{scale}/checkpoint",
     script:
         "../scripts/train.py"
 
@@ -46,13 +46,13 @@ rule train_heldout:
         code=get_sources("train"),
     output:
         "results/models/{model}/x{scale}/heldout.json",
-    params:
-        training=get_training_params,
-    resources:
-        gpu=1,
     log:
         "logs/train/{model}_x{scale}_heldout.log",
     conda:
         "../../envs/train.yaml"
+    resources:
+        gpu=1,
+    params:
+        training=get_training_params,
     script:
         "../scripts/heldout.py"
