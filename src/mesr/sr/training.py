@@ -61,7 +61,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from mesr._checks import check_integer
+from mesr._checks import check_integer, check_option
 from mesr.io import atomic_path, write_text
 from mesr.sr.patches import LR_OPERATORS, PatchSampler, default_blur_sigma, read_training_images
 from mesr.sr.schedules import SCHEDULES, LearningRate
@@ -164,9 +164,7 @@ def resolve_training_config(training, *, scale):
     config = _merge("training", DEFAULTS, training)
     if config["gan"] is not None:
         config["gan"] = _merge("training.gan", GAN_DEFAULTS, config["gan"])
-    if config["lr_operator"] not in LR_OPERATORS:
-        raise ValueError(f"training.lr_operator must be one of {', '.join(map(repr, LR_OPERATORS))}, "
-                         f"got {config['lr_operator']!r}")  # fmt: skip
+    check_option("training.lr_operator", config["lr_operator"], LR_OPERATORS)
     if config["blur_sigma"] is None:
         config["blur_sigma"] = default_blur_sigma(scale)
     _number("training.blur_sigma", config["blur_sigma"])
@@ -645,9 +643,7 @@ def _merge(prefix, defaults, given):
 def _check_stage(prefix, stage):
     check_integer(f"{prefix}.steps", stage["steps"], allow_zero=True)
     _number(f"{prefix}.learning_rate", stage["learning_rate"])
-    if stage["schedule"] not in SCHEDULES:
-        raise ValueError(f"{prefix}.schedule must be one of {', '.join(map(repr, SCHEDULES))}, "
-                         f"got {stage['schedule']!r}")  # fmt: skip
+    check_option(f"{prefix}.schedule", stage["schedule"], SCHEDULES)
     check_integer(f"{prefix}.warmup_steps", stage["warmup_steps"], allow_zero=True)
     if stage["decay_steps"] is not None:
         check_integer(f"{prefix}.decay_steps", stage["decay_steps"])
