@@ -19,9 +19,10 @@ include: "workflow/rules/superres.smk"
 include: "workflow/rules/quality.smk"
 include: "workflow/rules/features.smk"
 include: "workflow/rules/evaluate.smk"
-include: "workflow/rules/report.smk"
+include: "workflow/rules/report_tables.smk"
+include: "workflow/rules/report_figures.smk"
 
 
 rule all:
     input:
-        get_final_outputs,
+        final_outputs(),

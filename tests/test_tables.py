@@ -38,9 +38,21 @@ def evaluation(tmp_path):
     write_result(root, "SR64-bicubic", "lbp_top", "0000000000")
     write_result(root, "SR32-esrgan", "lbp_top", "1111100000")
     write_result(root, "LR64", "lbp_top", "1111100000")
-    # SR64-psnr_large, SR32-nesrgan_plus, LR32 ... never ran; an unrelated folder is ignored
-    (root / "plots").mkdir()
+    # SR64-psnr_large, SR32-nesrgan_plus, LR32 ... never ran
     return root
+
+
+#: Sets of the config of the ``evaluation`` fixture.
+SETS = ["HR128", "SR64-esrgan", "SR64-bicubic", "SR32-esrgan", "LR64"]
+
+
+def result_files(root, name, sets=SETS):
+    """{(set, descriptor): path of its ``name``} as the workflow passes them, the absent ones included."""
+    return {(s, d): root / s / d / name for s in sets for d in ("lbp_top", "lpq_top")}
+
+
+def metrics_and_predictions(root):
+    return result_files(root, "metrics.json"), result_files(root, "predictions.tsv")
 
 
 def test_table2_rows_in_the_papers_order():
@@ -54,8 +66,8 @@ def test_table2_rows_in_the_papers_order():
         table2_rows(["SR16-esrgan"])
 
 
-def test_table2_from_an_evaluation_folder(evaluation):
-    df = table2(evaluation, provenance=PROVENANCE)
+def test_table2_from_the_evaluations_of_the_config(evaluation):
+    df = table2(result_files(evaluation, "metrics.json"), provenance=PROVENANCE)
     assert list(df.columns) == ["Resolution", "Method", "Set", "LBP-TOP (ours)", "LBP-TOP (paper)",
                                 "LPQ-TOP (ours)", "LPQ-TOP (paper)", "Li et al. 2019"]
     assert list(df["Set"]) == PAPER_ROWS[:5] + ["SR64-bicubic"] + PAPER_ROWS[5:]
@@ -72,7 +84,7 @@ def test_table2_from_an_evaluation_folder(evaluation):
 
 
 def test_table2_sets_the_config_does_not_produce_are_not_run(evaluation):
-    df = table2(evaluation, sets=["HR128", "LR64"], models=["esrgan"]).set_index("Set")
+    df = table2(result_files(evaluation, "metrics.json", ["HR128", "LR64"]), models=["esrgan"]).set_index("Set")
     assert "SR64-bicubic" not in df.index  # a stale result of a set the config dropped
     assert df.loc["SR64-esrgan", "LBP-TOP (ours)"] == "not run"
     assert df.loc["HR128", "LBP-TOP (ours)"] == "50.06"
@@ -87,18 +99,20 @@ def test_table2_from_a_mapping(evaluation, tmp_path):
     assert df.loc["SR64-esrgan", "LBP-TOP (ours)"] == "51.56"
     assert df.loc["LR32", "LBP-TOP (ours)"] == "not run"
     assert df.loc["HR128", "LBP-TOP (ours)"] == "not run"
-    with pytest.raises(ValueError, match="source keys must be"):
+    with pytest.raises(ValueError, match="metrics keys must be"):
         table2({"SR64-esrgan": "x"})
+    with pytest.raises(ValueError, match="metrics must be a mapping"):
+        table2(evaluation)
 
 
 def test_table2_rejects_a_bad_metrics_file(evaluation):
     (evaluation / "LR64" / "lbp_top" / "metrics.json").write_text('{"accuracy": 0.5}')
-    with pytest.raises(ValueError, match=r"LR64/lbp_top/metrics\.json: missing key\(s\) \['uf1', 'uar'\]"):
-        table2(evaluation)
+    with pytest.raises(ValueError, match=r"LR64/lbp_top/metrics\.json: missing key\(s\) \['uf1', 'uar', 'confusion'"):
+        table2(result_files(evaluation, "metrics.json"))
 
 
 def test_table2_extended_with_exact_mcnemar(evaluation):
-    df = table2_extended(evaluation).set_index("Set")
+    df = table2_extended(*metrics_and_predictions(evaluation)).set_index("Set")
     lbp = [f"LBP-TOP {c}" for c in ("accuracy", "UF1", "UAR", "p vs LR", "p vs HR128")]
     # SR64-esrgan right on all 10 clips; LR64 and HR128 right on 5: b = 0, c = 5 -> p = 2 * 0.5**5
     assert df.loc["SR64-esrgan", lbp].tolist() == ["51.56", "33.33", "12.35", "0.0625", "0.0625"]
@@ -118,16 +132,16 @@ def test_table2_extended_matches_clips_by_id(evaluation):
     path = evaluation / "LR64" / "lbp_top" / "predictions.tsv"
     predictions = pd.read_csv(path, sep="\t").iloc[::-1]
     predictions[predictions["clip_id"] != "s2_ne_04"].iloc[1:].to_csv(path, sep="\t", index=False)
-    df = table2_extended(evaluation).set_index("Set")
+    df = table2_extended(*metrics_and_predictions(evaluation)).set_index("Set")
     # 8 shared clips: s1_ne_00..04 right in both, s2_ne_00..02 right in SR64 only: b = 3, c = 0 -> 2/8
     assert df.loc["SR64-esrgan", "LBP-TOP p vs LR"] == "0.25"
     predictions.assign(true="surprise").to_csv(path, sep="\t", index=False)
     with pytest.raises(ValueError, match="disagree on the true labels"):
-        table2_extended(evaluation)
+        table2_extended(*metrics_and_predictions(evaluation))
 
 
 def test_write_table_md_csv_tex(evaluation, tmp_path):
-    df = table2(evaluation, provenance=PROVENANCE)
+    df = table2(result_files(evaluation, "metrics.json"), provenance=PROVENANCE)
     paths = write_table(df, tmp_path / "tables" / "table2", caption="LOSO accuracy (%) per set & descriptor.")
     assert [p.name for p in paths] == ["table2.md", "table2.csv", "table2.tex"]
     assert sorted(p.name for p in (tmp_path / "tables").iterdir()) == ["table2.csv", "table2.md", "table2.tex"]

@@ -23,9 +23,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ._checks import check_array, check_integer, check_option, check_positive
-from .data.smic import find_hs_root, list_frames, read_clip, read_manifest
-from .io import atomic_dir, load_clip, save_clip
+from mesr._checks import check_array, check_integer, check_option, check_positive
+from mesr.data.smic import find_hs_root, list_frames, read_clip, read_manifest
+from mesr.io import atomic_dir, load_clip, save_clip
 
 __all__ = ["gaussian_kernel", "resize_hr", "degrade", "make_hr_set", "make_lr_set"]
 

@@ -54,6 +54,7 @@ __all__ = [
     "metrics",
     "mcnemar_exact",
     "evaluate_features",
+    "read_metrics",
 ]
 
 logger = logging.getLogger(__name__)
@@ -519,3 +520,36 @@ def evaluate_features(features_npz, output_dir, *, kernel="linear", C=1.0, gamma
     write_text(output_dir / "metrics.json", json.dumps(summary, indent=2, default=_json_default) + "\n")
     logger.info("%s: accuracy %.4f, UF1 %.4f, UAR %.4f", path, summary["accuracy"], summary["uf1"], summary["uar"])
     return summary
+
+
+def read_metrics(path):
+    """Read a ``metrics.json`` written by :func:`evaluate_features`.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+
+    Returns
+    -------
+    dict
+        Its content, holding at least ``accuracy``, ``uf1``, ``uar``,
+        ``confusion`` and ``labels``.
+
+    Raises
+    ------
+    ValueError
+        If the file is not JSON or lacks one of those keys (naming the file).
+    """
+    try:
+        content = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: not valid JSON: {error}") from error
+    missing = [key for key in _METRICS_KEYS if not isinstance(content, dict) or key not in content]
+    if missing:
+        raise ValueError(f"{path}: missing key(s) {missing} of an evaluation metrics file")
+    return content
+
+
+#: Keys of ``metrics.json`` that the report stage reads.
+_METRICS_KEYS = ("accuracy", "uf1", "uar", "confusion", "labels")

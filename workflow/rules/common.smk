@@ -1,10 +1,12 @@
-# Config validation, wildcard constraints and the input/param functions of every stage.
+# Helpers of every stage, in three sections: validation, constants, input functions.
 import os
 import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
+
+# --------------------------------------------------------------------------- validation
 
 # An overlay config drops a model of config/config.yaml by setting it to null.
 config["models"] = {k: v for k, v in config.get("models", {}).items() if v is not None}
@@ -17,7 +19,7 @@ if not config["dataset"]["source"]:
         "or use the synthetic data: --configfile config/demo.yaml"
     )
 
-# The library lives in src/ and is importable without installation (SPEC §2): through PYTHONPATH for
+# The library lives in src/ and is importable without installation (docs/layout.md): through PYTHONPATH for
 # the jobs' processes, and through this process's sys.path for scripts run in conda envs (--sdm conda),
 # where Snakemake removes PYTHONPATH but appends its own sys.path to every script's (its preamble).
 SRC = str(Path(workflow.basedir) / "src")
@@ -46,6 +48,14 @@ def check_model_params():
 
 
 check_model_params()
+
+# --------------------------------------------------------------------------- constants
+
+DATASET = "resources/smic"
+DOWNLOADS = "resources/downloads"
+HR = "HR128"
+HR_SIDE = 128
+DESCRIPTORS = ("lbp_top", "lpq_top")
 
 # Library code as input: each job lists the modules of src/mesr its script imports (directly or through
 # other modules), so that editing a module reruns the jobs of the stages that use it and nothing upstream
@@ -87,92 +97,29 @@ ARCH_SOURCES = {
 }
 
 
-def get_sources(stage):
-    """Input function: the library modules a job of ``stage`` runs (plus its model's architecture)."""
-
-    def sources(wildcards):
-        names = _COMMON + STAGE_SOURCES[stage]
-        model = wildcards.get("model")
-        if model is not None:
-            names = names + ARCH_SOURCES[models()[model]["arch"]]
-        return sorted({os.path.relpath(LIBRARY / name) for name in names})
-
-    return sources
-
-
-DATASET = "resources/smic"
-DOWNLOADS = "resources/downloads"
-HR = "HR128"
-
-
 wildcard_constraints:
     size="64|32",
+    scale="2|4",
     set="HR128|LR64|LR32|SR(64|32)-[A-Za-z0-9_]+",
+    model="|".join(config["models"]) or "(?!)",
+    descriptor="|".join(DESCRIPTORS),
 
 
-def lr_sets():
-    """LR set names of the configured scales: LR64 for x2, LR32 for x4."""
-    return [f"LR{128 // scale}" for scale in sorted(config["degrade"]["scales"])]
+# --------------------------------------------------------------------------- sets, models, descriptors
+
+
+def scale_of(size):
+    """Upscaling factor of a set size: 2 for 64 (LR64, SR64-*), 4 for 32."""
+    return HR_SIDE // int(size)
+
+
+def size_of(set_name):
+    """Frame side of a set from its name: 128 for HR128, 64 for LR64 and SR64-{model}, 32 for ..."""
+    return int(set_name.split("-", 1)[0][2:])
 
 
 def set_dir(name):
     return f"results/sets/{name}"
-
-
-def get_lr_params(wildcards):
-    """Degradation settings of one LR set, from its size."""
-    scale = 128 // int(wildcards.size)
-    if scale not in config["degrade"]["scales"]:
-        raise WorkflowError(f"LR{wildcards.size} needs scale {scale} in degrade.scales")
-    return {
-        "scale": scale,
-        "blur_sigma": config["degrade"]["blur_sigma"][f"x{scale}"],
-        "noise_sigma": config["degrade"]["noise_sigma"],
-        "seed": config["degrade"]["seed"],
-    }
-
-
-def get_figure6_sets(wildcards):
-    """HR and LR set folders shown in Figure 6, in display order."""
-    return [set_dir(name) for name in [HR] + lr_sets()]
-
-
-def get_final_outputs(wildcards):
-    """Everything the workflow produces at this point of its development."""
-    return [
-        "results/manifest.tsv",
-        "results/data/gaps.tsv",
-        *figure_files("figure6"),
-        *figure_files("figure7"),
-        *table_files("table1"),
-        *table_files("table2"),
-        *table_files("table2_extended"),
-        *figure_files("accuracy"),
-        *figure_files("psnr_accuracy"),
-        *(table_files("training") if trained() else []),
-        "results/config.yaml",
-        *[
-            path
-            for model, scale in trained()
-            for path in [
-                f"results/models/{model}/x{scale}/heldout.json",
-                *figure_files(f"training/{model}_x{scale}"),
-            ]
-        ],
-        *[path for pair in confusion_pairs() for path in figure_files(f"confusion/{pair}")],
-    ]
-
-
-DESCRIPTORS = ("lbp_top", "lpq_top")
-
-
-wildcard_constraints:
-    descriptor="|".join(DESCRIPTORS),
-
-
-def descriptors():
-    """Descriptors the config asks for, in the order of the tables."""
-    return [name for name in DESCRIPTORS if name in config["features"]["descriptors"]]
 
 
 def models():
@@ -180,14 +127,21 @@ def models():
     return config["models"]
 
 
-wildcard_constraints:
-    model="|".join(models()) or "(?!)",
-    scale="2|4",
+def descriptors():
+    """Descriptors the config asks for, in the order of the tables."""
+    return [name for name in DESCRIPTORS if name in config["features"]["descriptors"]]
+
+
+def lr_sets():
+    """LR set names of the configured scales: LR64 for x2, LR32 for x4."""
+    return [f"LR{HR_SIDE // scale}" for scale in sorted(config["degrade"]["scales"])]
 
 
 def sr_sets():
     """SR set names: SR64-{model} for models run at x2, then SR32-{model} for x4."""
-    return [f"SR{128 // scale}-{key}" for scale in (2, 4) for key, spec in models().items() if scale in spec["scales"]]
+    return [
+        f"SR{HR_SIDE // scale}-{key}" for scale in (2, 4) for key, spec in models().items() if scale in spec["scales"]
+    ]
 
 
 def study_sets():
@@ -195,31 +149,24 @@ def study_sets():
     return [HR] + sr_sets() + lr_sets()
 
 
-def get_model_settings(wildcards):
-    """What the superres job of one (model, size) depends on: changing it reruns only that job."""
-    spec = models()[wildcards.model]
-    scale = 128 // int(wildcards.size)
-    if scale not in spec["scales"]:
-        raise WorkflowError(f"models.{wildcards.model}.scales does not include {scale} (set SR{wildcards.size})")
-    return {"arch": spec["arch"], "params": spec["params"], "scale": scale}
+def quality_sets():
+    """Sets scored against HR128: every SR set, and every LR set upscaled bicubically."""
+    return sr_sets() + lr_sets()
 
 
-def get_superres_gpu(wildcards):
-    return 0 if models()[wildcards.model]["arch"] == "bicubic" else 1
+def evaluation_pairs():
+    """(set, descriptor) of every evaluation of the study, in the order of the tables."""
+    return [(s, d) for s in study_sets() for d in descriptors()]
 
 
-def get_weights(wildcards):
-    """Weights file of a network at one scale: given, downloaded, or trained by the workflow."""
-    spec = models()[wildcards.model]
-    scale = 128 // int(wildcards.size)
-    if spec["arch"] == "bicubic":
-        return []
-    given = spec["weights"].get(f"x{scale}")
-    if isinstance(given, str):
-        return given
-    if isinstance(given, dict):
-        return f"resources/weights/{wildcards.model}/x{scale}.hdf5"
-    return f"results/models/{wildcards.model}/x{scale}/weights.hdf5"
+def evaluation_files(name):
+    """``name`` (metrics.json, predictions.tsv) of every evaluation, in the order of evaluation_pairs()."""
+    return [f"results/evaluation/{s}/{d}/{name}" for s, d in evaluation_pairs()]
+
+
+def quality_files():
+    """Quality TSV of every set of quality_sets(), in that order."""
+    return [f"results/quality/{name}.tsv" for name in quality_sets()]
 
 
 def trained():
@@ -233,6 +180,44 @@ def trained():
     ]
 
 
+def expand_trained(pattern):
+    """``pattern`` filled in for every (model, scale) the workflow trains, in the order of ``trained()``."""
+    return [pattern.format(model=model, scale=scale) for model, scale in trained()]
+
+
+def table_files(stem):
+    return [f"results/tables/{stem}.{suffix}" for suffix in ("md", "csv", "tex")]
+
+
+def figure_files(stem):
+    return [f"results/figures/{stem}.{suffix}" for suffix in ("png", "pdf")]
+
+
+def frame_sets(figure):
+    """Sets shown in Figure 6 (HR128 and the LR sets) or Figure 7 (HR128 and the SR sets), in display order."""
+    return [HR] + (lr_sets() if figure == 6 else sr_sets())
+
+
+def final_outputs():
+    """Everything the workflow produces."""
+    return [
+        "results/manifest.tsv",
+        "results/data/gaps.tsv",
+        *figure_files("figure6"),
+        *figure_files("figure7"),
+        *table_files("table1"),
+        *table_files("table2"),
+        *table_files("table2_extended"),
+        *figure_files("accuracy"),
+        *figure_files("psnr_accuracy"),
+        *(table_files("training") if trained() else []),
+        "results/config.yaml",
+        *expand_trained("results/models/{model}/x{scale}/heldout.json"),
+        *[path for stem in expand_trained("training/{model}_x{scale}") for path in figure_files(stem)],
+        *[path for s, d in evaluation_pairs() for path in figure_files(f"confusion/{s}_{d}")],
+    ]
+
+
 def training_settings(model):
     spec = models()[model]
     if not spec.get("training"):
@@ -241,6 +226,67 @@ def training_settings(model):
             f"give models.{model}.weights.x<scale> or models.{model}.training"
         )
     return spec["training"]
+
+
+# --------------------------------------------------------------------------- input and param functions
+
+
+def get_sources(stage):
+    """Input function: the library modules a job of ``stage`` runs (plus its model's architecture)."""
+
+    def sources(wildcards):
+        names = _COMMON + STAGE_SOURCES[stage]
+        model = wildcards.get("model")
+        if model is not None:
+            names = names + ARCH_SOURCES[models()[model]["arch"]]
+        return sorted({os.path.relpath(LIBRARY / name) for name in names})
+
+    return sources
+
+
+def get_lr_params(wildcards):
+    """Degradation settings of one LR set, from its size."""
+    scale = scale_of(wildcards.size)
+    if scale not in config["degrade"]["scales"]:
+        raise WorkflowError(f"LR{wildcards.size} needs scale {scale} in degrade.scales")
+    return {
+        "scale": scale,
+        "blur_sigma": config["degrade"]["blur_sigma"][f"x{scale}"],
+        "noise_sigma": config["degrade"]["noise_sigma"],
+        "seed": config["degrade"]["seed"],
+    }
+
+
+def get_model_settings(wildcards):
+    """What the superres job of one (model, size) depends on: changing it reruns only that job."""
+    spec = models()[wildcards.model]
+    scale = scale_of(wildcards.size)
+    if scale not in spec["scales"]:
+        raise WorkflowError(f"models.{wildcards.model}.scales does not include {scale} (set SR{wildcards.size})")
+    return {"arch": spec["arch"], "params": spec["params"], "scale": scale}
+
+
+def get_superres_gpu(wildcards):
+    return 0 if models()[wildcards.model]["arch"] == "bicubic" else 1
+
+
+def get_weights(wildcards):
+    """Weights file of a network at one scale: given, downloaded, or trained by the workflow."""
+    spec = models()[wildcards.model]
+    scale = scale_of(wildcards.size)
+    if spec["arch"] == "bicubic":
+        return []
+    given = spec["weights"].get(f"x{scale}")
+    if isinstance(given, str):
+        return given
+    if isinstance(given, dict):
+        return f"resources/weights/{wildcards.model}/x{scale}.hdf5"
+    return f"results/models/{wildcards.model}/x{scale}/weights.hdf5"
+
+
+def get_weights_download(wildcards):
+    """URL and checksum of a weights file to download."""
+    return models()[wildcards.model]["weights"][f"x{wildcards.scale}"]
 
 
 def get_training_images(wildcards):
@@ -267,66 +313,15 @@ def get_training_params(wildcards):
     }
 
 
-def get_weights_download(wildcards):
-    """URL and checksum of a weights file to download."""
-    return models()[wildcards.model]["weights"][f"x{wildcards.scale}"]
-
-
 def get_set_dir(wildcards):
     return set_dir(wildcards.set)
+
+
+def get_quality_params(wildcards):
+    """Scale of a scored set, and whether it is an LR set to upscale first."""
+    return {"scale": scale_of(size_of(wildcards.set)), "upscale_lr": wildcards.set.startswith("LR")}
 
 
 def get_descriptor_params(wildcards):
     """Keyword arguments of one descriptor: changing them reruns only its jobs."""
     return config["features"][wildcards.descriptor]
-
-
-def evaluation_files(name):
-    """metrics.json of every (set, descriptor) of the study."""
-    return {(s, d): f"results/evaluation/{s}/{d}/{name}" for s in study_sets() for d in descriptors()}
-
-
-def confusion_pairs():
-    """File stems of the confusion-matrix figures, one per (set, descriptor)."""
-    return [f"{s}_{d}" for s, d in evaluation_files("metrics.json")]
-
-
-def get_all_metrics(wildcards):
-    return list(evaluation_files("metrics.json").values())
-
-
-def get_all_predictions(wildcards):
-    return list(evaluation_files("predictions.tsv").values())
-
-
-def quality_sets():
-    """Sets scored against HR128: every SR set, and every LR set upscaled bicubically."""
-    return sr_sets() + lr_sets()
-
-
-def get_quality_params(wildcards):
-    """Scale of a scored set, and whether it is an LR set to upscale first."""
-    size = int(wildcards.set[2:4])
-    return {"scale": 128 // size, "upscale_lr": wildcards.set.startswith("LR")}
-
-
-def get_quality_files(wildcards):
-    return [f"results/quality/{name}.tsv" for name in quality_sets()]
-
-
-def get_figure7_sets(wildcards):
-    """HR128 and every SR set, shown in Figure 7."""
-    return [set_dir(name) for name in [HR] + sr_sets()]
-
-
-def expand_trained(pattern):
-    """``pattern`` filled in for every (model, scale) the workflow trains, in the order of ``trained()``."""
-    return [pattern.format(model=model, scale=scale) for model, scale in trained()]
-
-
-def table_files(stem):
-    return [f"results/tables/{stem}.{suffix}" for suffix in ("md", "csv", "tex")]
-
-
-def figure_files(stem):
-    return [f"results/figures/{stem}.{suffix}" for suffix in ("png", "pdf")]

@@ -11,7 +11,7 @@ rule degrade_hr:
     log:
         f"logs/degrade/{HR}.log",
     benchmark:
-        f"benchmarks/degrade/{HR}.tsv"
+        f"logs/benchmarks/degrade/{HR}.tsv"
     conda:
         "../../envs/degrade.yaml"
     params:
@@ -30,7 +30,7 @@ rule degrade_lr:
     log:
         "logs/degrade/LR{size}.log",
     benchmark:
-        "benchmarks/degrade/LR{size}.tsv"
+        "logs/benchmarks/degrade/LR{size}.tsv"
     conda:
         "../../envs/degrade.yaml"
     params:

@@ -11,7 +11,7 @@ rule evaluate_loso:
     log:
         "logs/evaluate/{set}/{descriptor}.log",
     benchmark:
-        "benchmarks/evaluate/{set}/{descriptor}.tsv"
+        "logs/benchmarks/evaluate/{set}/{descriptor}.tsv"
     conda:
         "../../envs/evaluate.yaml"
     params:

@@ -11,7 +11,7 @@ rule features_extract:
     log:
         "logs/features/{set}/{descriptor}.log",
     benchmark:
-        "benchmarks/features/{set}/{descriptor}.tsv"
+        "logs/benchmarks/features/{set}/{descriptor}.tsv"
     conda:
         "../../envs/features.yaml"
     params:

@@ -12,7 +12,7 @@ rule quality_score:
     log:
         "logs/quality/{set}.log",
     benchmark:
-        "benchmarks/quality/{set}.tsv"
+        "logs/benchmarks/quality/{set}.tsv"
     conda:
         "../../envs/quality.yaml"
     params:

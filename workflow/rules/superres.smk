@@ -32,7 +32,7 @@ rule superres_upscale:
     log:
         "logs/superres/SR{size}-{model}.log",
     benchmark:
-        "benchmarks/superres/SR{size}-{model}.tsv"
+        "logs/benchmarks/superres/SR{size}-{model}.tsv"
     conda:
         "../../envs/superres.yaml"
     resources:

@@ -26,7 +26,7 @@ rule train_model:
     log:
         "logs/train/{model}_x{scale}.log",
     benchmark:
-        "benchmarks/train/{model}_x{scale}.tsv"
+        "logs/benchmarks/train/{model}_x{scale}.tsv"
     conda:
         "../../envs/train.yaml"
     threads: 1

@@ -1,4 +1,4 @@
-"""rule report_confusion: the confusion matrix of every (set, descriptor), one figure each."""
+"""rule report_confusion: the confusion matrix of one (set, descriptor)."""
 from mesr.logs import log_to
 
 log_to(snakemake.log[0])
@@ -7,7 +7,9 @@ from mesr.report.figures import confusion_figure
 from mesr.report.paper import DESCRIPTOR_NAMES
 from mesr.report.provenance import provenance
 
-record = provenance(snakemake.config)
-figures = zip(snakemake.output[::2], snakemake.output[1::2])  # (png, pdf) per pair, as expanded
-for (name, descriptor), metrics, outputs in zip(snakemake.params.pairs, snakemake.input.metrics, figures):
-    confusion_figure(metrics, list(outputs), title=f"{name}, {DESCRIPTOR_NAMES[descriptor]}", provenance=record)
+confusion_figure(
+    snakemake.input.metrics,
+    [snakemake.output.png, snakemake.output.pdf],
+    title=f"{snakemake.wildcards.set}, {DESCRIPTOR_NAMES[snakemake.wildcards.descriptor]}",
+    provenance=provenance(snakemake.config),
+)

@@ -10,7 +10,6 @@ from mesr.report.tables import table1, write_table
 
 table = table1(
     dict(zip(snakemake.params.sets, snakemake.input.quality)),
-    sets=snakemake.params.sets,
     models=snakemake.params.models,
 )
 write_table(

@@ -8,10 +8,19 @@ from pathlib import Path
 from mesr.report.provenance import provenance
 from mesr.report.tables import table2, table2_extended, write_table
 
+pairs = [tuple(pair) for pair in snakemake.params.pairs]
+metrics = dict(zip(pairs, snakemake.input.metrics))
+options = {"models": snakemake.params.models, "descriptors": snakemake.params.descriptors}
 record = provenance(snakemake.config)
-for build, output, caption in [
-    (table2, snakemake.output.table, "LOSO accuracy (%) per set and descriptor, ours beside the paper's."),
-    (table2_extended, snakemake.output.extended, "UF1, UAR and exact McNemar p-values per set and descriptor."),
-]:
-    table = build(snakemake.params.evaluation, sets=snakemake.params.sets, descriptors=snakemake.params.descriptors)
-    write_table(table, Path(output).with_suffix(""), provenance=record, caption=caption)
+write_table(
+    table2(metrics, **options),
+    Path(snakemake.output.table).with_suffix(""),
+    provenance=record,
+    caption="LOSO accuracy (%) per set and descriptor, ours beside the paper's.",
+)
+write_table(
+    table2_extended(metrics, dict(zip(pairs, snakemake.input.predictions)), **options),
+    Path(snakemake.output.extended).with_suffix(""),
+    provenance=record,
+    caption="UF1, UAR and exact McNemar p-values per set and descriptor.",
+)

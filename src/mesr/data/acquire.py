@@ -21,9 +21,9 @@ import urllib.request
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from ..io import atomic_dir, make_parent
-from .smic import find_hs_root
-from .synthetic import generate
+from mesr.io import atomic_dir, make_parent
+from mesr.data.smic import find_hs_root
+from mesr.data.synthetic import generate
 
 __all__ = ["acquire_dataset", "download", "sha256_of", "safe_extract", "ARCHIVE_SUFFIXES"]
 

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from ..io import atomic_path
+from mesr.io import atomic_path
 
 __all__ = [
     "CLASSES",

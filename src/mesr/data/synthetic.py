@@ -24,9 +24,9 @@ import logging
 import cv2
 import numpy as np
 
-from .._checks import check_integer
-from ..io import atomic_dir
-from .smic import CLASSES
+from mesr._checks import check_integer
+from mesr.io import atomic_dir
+from mesr.data.smic import CLASSES
 
 __all__ = ["PRESETS", "SMIC_COUNTS", "generate"]
 

@@ -17,10 +17,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ..io import atomic_path, load_clip  # noqa: E402
-from ..quality import quality_means  # noqa: E402
-from .paper import DESCRIPTOR_NAMES, MODEL_NAMES, parse_set  # noqa: E402
-from .provenance import provenance_line  # noqa: E402
+from mesr.evaluate import read_metrics  # noqa: E402
+from mesr.io import atomic_path, load_clip  # noqa: E402
+from mesr.quality import quality_means  # noqa: E402
+from mesr.report.paper import DESCRIPTOR_NAMES, MODEL_NAMES, parse_set  # noqa: E402
+from mesr.report.provenance import provenance_line  # noqa: E402
 
 __all__ = [
     "training_curve_figure",
@@ -141,7 +142,7 @@ def confusion_figure(metrics_path, outputs, *, title, provenance):
     provenance : dict
         See :func:`mesr.report.provenance.provenance`.
     """
-    content = json.loads(Path(metrics_path).read_text(encoding="utf-8"))
+    content = read_metrics(metrics_path)
     counts = np.asarray(content["confusion"], dtype=float)
     labels = content["labels"]
     totals = counts.sum(axis=1, keepdims=True)
@@ -179,7 +180,7 @@ def accuracy_figure(metrics, outputs, *, provenance):
         figure, ax = plt.subplots(figsize=(PAGE_WIDTH * 0.6, 2.2))
         for index, descriptor in enumerate(descriptors):
             values = [
-                100 * json.loads(Path(metrics[(s, descriptor)]).read_text(encoding="utf-8"))["accuracy"]
+                100 * read_metrics(metrics[(s, descriptor)])["accuracy"]
                 if (s, descriptor) in metrics else np.nan
                 for s in sets
             ]
@@ -328,10 +329,7 @@ def psnr_accuracy_figure(quality, metrics, outputs, *, provenance):
     for (name, descriptor), path in metrics.items():
         if name not in psnr or not np.isfinite(psnr[name]):
             continue
-        content = json.loads(Path(path).read_text(encoding="utf-8"))
-        if not isinstance(content, dict) or "accuracy" not in content:
-            raise ValueError(f"{path}: missing key 'accuracy' of an evaluation metrics file")
-        points.append((name, descriptor, psnr[name], 100 * content["accuracy"]))
+        points.append((name, descriptor, psnr[name], 100 * read_metrics(path)["accuracy"]))
     if not points:
         raise ValueError("no (set, descriptor) has both a quality TSV and a metrics file: nothing to plot")
     descriptors = list(dict.fromkeys(d for _, d, _, _ in points))

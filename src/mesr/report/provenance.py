@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from ..io import write_text
+from mesr.io import write_text
 
 __all__ = ["PACKAGES", "config_hash", "git_commit", "provenance", "provenance_line", "write_config"]
 

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from mesr.evaluate import mcnemar_exact
+from mesr.evaluate import mcnemar_exact, read_metrics
 from mesr.io import write_text
 from mesr.quality import quality_means
 from mesr.report.paper import (
@@ -95,51 +95,29 @@ def table2_rows(sets=(), models=None):
     return rows + ["LR64", "LR32"]
 
 
-def _locate(source, descriptors):
-    """Map (set, descriptor) to the metrics.json path of every result found in ``source``."""
+def _existing(files, what):
+    """The entries of ``files`` ({key: path}) whose file exists; the others are logged as not run."""
     found = {}
-    if isinstance(source, Mapping):
-        for key, path in source.items():
-            if not (isinstance(key, tuple) and len(key) == 2):
-                raise ValueError(f"source keys must be (set, descriptor) tuples, got {key!r}")
-            parse_set(key[0])
-            if Path(path).is_file():
-                found[key] = Path(path)
-            else:
-                logger.info("%s: absent, %s %s shown as %r", path, key[0], key[1], NOT_RUN)
-        return found
-    root = Path(source)
-    if not root.is_dir():
-        raise ValueError(f"source must be an evaluation directory or a mapping, {root} is not a directory")
-    for folder in sorted(root.iterdir()):
-        try:
-            parse_set(folder.name)
-        except ValueError:
-            logger.info("%s: not a set name, ignored", folder)
-            continue
-        for descriptor in descriptors:
-            path = folder / descriptor / "metrics.json"
-            if path.is_file():
-                found[(folder.name, descriptor)] = path
+    for key, path in files.items():
+        if Path(path).is_file():
+            found[key] = Path(path)
+        else:
+            logger.info("%s: absent, %s shown as %r", path, what(key), NOT_RUN)
     return found
 
 
-def _read_metrics(path):
-    try:
-        content = json.loads(Path(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path}: not valid JSON: {error}") from error
-    missing = [key for key in ("accuracy", "uf1", "uar") if not isinstance(content, dict) or key not in content]
-    if missing:
-        raise ValueError(f"{path}: missing key(s) {missing} of an evaluation metrics file")
-    return content
+def _check_pairs(files, name):
+    """Validate a {(set, descriptor): path} mapping."""
+    if not isinstance(files, Mapping):
+        raise ValueError(f"{name} must be a mapping {{(set, descriptor): path}}, got {type(files).__name__}")
+    for key in files:
+        if not (isinstance(key, tuple) and len(key) == 2):
+            raise ValueError(f"{name} keys must be (set, descriptor) tuples, got {key!r}")
+        parse_set(key[0])
 
 
-def _read_predictions(metrics_path):
-    """Correctness per clip (Series indexed by clip_id) from the predictions.tsv beside metrics.json."""
-    path = Path(metrics_path).with_name("predictions.tsv")
-    if not path.is_file():
-        return None
+def _read_predictions(path):
+    """True and predicted label per clip (indexed by clip_id) of a predictions.tsv."""
     table = pd.read_csv(path, sep="\t", dtype={"clip_id": str, "true": str, "predicted": str})
     missing = [c for c in ("clip_id", "true", "predicted") if c not in table.columns]
     if missing:
@@ -181,29 +159,24 @@ def _row_labels(name):
     return {"Resolution": f"{kind} {resolution}", "Method": method, "Set": name}
 
 
-def _prepare(source, sets, models, descriptors):
+def _prepare(metrics, models, descriptors):
     descriptors = tuple(descriptors)
     if not descriptors:
         raise ValueError("descriptors must name at least one descriptor, got none")
-    found = _locate(source, descriptors)
-    produced = {name for name, _ in found} if sets is None else set(sets)
-    rows = table2_rows(produced, models)
-    results = {key: path for key, path in found.items() if key[0] in produced}
-    return descriptors, rows, results
+    _check_pairs(metrics, "metrics")
+    rows = table2_rows({name for name, _ in metrics}, models)
+    return descriptors, rows, _existing(metrics, lambda key: f"{key[0]} {key[1]}")
 
 
-def table2(source, *, sets=None, models=None, provenance=None, descriptors=DESCRIPTORS):
+def table2(metrics, *, models=None, provenance=None, descriptors=DESCRIPTORS):
     """Table 2: LOSO accuracy per set and descriptor, the paper's values beside ours.
 
     Parameters
     ----------
-    source : path-like or mapping
-        The evaluation folder (``results/evaluation``, holding
-        ``{set}/{descriptor}/metrics.json``), or a mapping
-        ``{(set, descriptor): path of metrics.json}``.
-    sets : iterable of str, optional
-        Sets the config produces; others are shown as ``"not run"`` even if a
-        stale file exists. Default: every set found in ``source``.
+    metrics : mapping
+        ``{(set, descriptor): path of its metrics.json}`` of every evaluation
+        the config produces (its sets are the rows beside the paper's); a
+        path whose file is absent is shown as ``"not run"``.
     models : sequence of str, optional
         Config model keys, ordering the extra SR rows (see :func:`table2_rows`).
     provenance : dict, optional
@@ -222,14 +195,14 @@ def table2(source, *, sets=None, models=None, provenance=None, descriptors=DESCR
     Raises
     ------
     ValueError
-        On a malformed set name, metrics file or source.
+        On a malformed set name or metrics file.
 
     Examples
     --------
-    >>> table2({}, sets=[]).loc[0, ["Set", "LBP-TOP (ours)", "LBP-TOP (paper)"]].tolist()
+    >>> table2({}).loc[0, ["Set", "LBP-TOP (ours)", "LBP-TOP (paper)"]].tolist()
     ['HR128', 'not run', '50.06']
     """
-    descriptors, rows, results = _prepare(source, sets, models, descriptors)
+    descriptors, rows, results = _prepare(metrics, models, descriptors)
     records = []
     for name in rows:
         record = _row_labels(name)
@@ -237,7 +210,7 @@ def table2(source, *, sets=None, models=None, provenance=None, descriptors=DESCR
         for descriptor in descriptors:
             title = DESCRIPTOR_NAMES.get(descriptor, descriptor)
             path = results.get((name, descriptor))
-            record[f"{title} (ours)"] = _percent(_read_metrics(path)["accuracy"]) if path else NOT_RUN
+            record[f"{title} (ours)"] = _percent(read_metrics(path)["accuracy"]) if path else NOT_RUN
             record[f"{title} (paper)"] = _paper(paper.get(descriptor))
         record["Li et al. 2019"] = _paper(paper.get("li2019"))
         records.append(record)
@@ -246,11 +219,14 @@ def table2(source, *, sets=None, models=None, provenance=None, descriptors=DESCR
     return frame
 
 
-def table2_extended(source, *, sets=None, models=None, provenance=None, descriptors=DESCRIPTORS):
+def table2_extended(metrics, predictions, *, models=None, provenance=None, descriptors=DESCRIPTORS):
     """Extended Table 2: accuracy, UF1, UAR and exact McNemar p-values per set and descriptor.
 
-    Parameters are those of :func:`table2`. ``predictions.tsv`` is read from
-    the folder of each ``metrics.json``.
+    Parameters are those of :func:`table2`, and:
+
+    predictions : mapping
+        ``{(set, descriptor): path of its predictions.tsv}``; the McNemar
+        tests read them (a path whose file is absent gives ``"n.a."``).
 
     Returns
     -------
@@ -269,14 +245,16 @@ def table2_extended(source, *, sets=None, models=None, provenance=None, descript
         On a malformed file, or two sets disagreeing on the true label of a
         clip.
     """
-    descriptors, rows, results = _prepare(source, sets, models, descriptors)
-    predictions = {}
+    descriptors, rows, results = _prepare(metrics, models, descriptors)
+    _check_pairs(predictions, "predictions")
+    predictions = _existing(predictions, lambda key: f"predictions of {key[0]} {key[1]}")
+    read = {}
 
     def predictions_of(name, descriptor):
         key = (name, descriptor)
-        if key not in predictions:
-            predictions[key] = _read_predictions(results[key]) if key in results else None
-        return predictions[key]
+        if key not in read:
+            read[key] = _read_predictions(predictions[key]) if key in predictions else None
+        return read[key]
 
     records = []
     for name in rows:
@@ -285,7 +263,7 @@ def table2_extended(source, *, sets=None, models=None, provenance=None, descript
         for descriptor in descriptors:
             title = DESCRIPTOR_NAMES.get(descriptor, descriptor)
             path = results.get((name, descriptor))
-            content = _read_metrics(path) if path else None
+            content = read_metrics(path) if path else None
             for key, column in (("accuracy", "accuracy"), ("uf1", "UF1"), ("uar", "UAR")):
                 record[f"{title} {column}"] = _percent(content[key]) if content else NOT_RUN
             for reference, column in ((f"LR{resolution}", "p vs LR"), ("HR128", "p vs HR128")):
@@ -346,30 +324,6 @@ def table1_rows(sets=(), models=None):
     return table2_rows(sets, models)[1:]
 
 
-def _locate_quality(source):
-    """Map set name to the quality TSV path of every set found in ``source``."""
-    found = {}
-    if isinstance(source, Mapping):
-        for name, path in source.items():
-            parse_set(name)
-            if Path(path).is_file():
-                found[name] = Path(path)
-            else:
-                logger.info("%s: absent, %s shown as %r", path, name, NOT_RUN)
-        return found
-    root = Path(source)
-    if not root.is_dir():
-        raise ValueError(f"quality must be a quality directory or a mapping, {root} is not a directory")
-    for path in sorted(root.glob("*.tsv")):
-        try:
-            parse_set(path.stem)
-        except ValueError:
-            logger.info("%s: not named after a set, ignored", path)
-            continue
-        found[path.stem] = path
-    return found
-
-
 def _difference(ours, paper, decimals):
     """``ours`` as displayed (rounded) minus ``paper``, signed; never ``-0.00``."""
     if math.isinf(ours):
@@ -378,19 +332,16 @@ def _difference(ours, paper, decimals):
     return f"{value:+.{decimals}f}"
 
 
-def table1(quality, *, sets=None, models=None, provenance=None):
+def table1(quality, *, models=None, provenance=None):
     """Table 1: PSNR and SSIM of every SR set (and bicubically upscaled LR set) against HR128.
 
     Parameters
     ----------
-    quality : path-like or mapping
-        The quality folder (``results/quality``, holding ``{set}.tsv`` written
-        by :func:`mesr.quality.quality_set`: ``SR64-esrgan.tsv``...,
-        ``LR64.tsv`` and ``LR32.tsv`` for the LR sets upscaled bicubically),
-        or a mapping ``{set: path of its quality TSV}``.
-    sets : iterable of str, optional
-        Sets the config produces; others are shown as ``"not run"`` even if a
-        stale file exists. Default: every set found in ``quality``.
+    quality : mapping
+        ``{set: path of its quality TSV}`` (written by
+        :func:`mesr.quality.quality_set`; ``LR64`` and ``LR32`` are the LR sets
+        upscaled bicubically) of every set the config produces; a path whose
+        file is absent is shown as ``"not run"``.
     models : sequence of str, optional
         Config model keys, ordering the extra SR rows (see :func:`table1_rows`).
     provenance : dict, optional
@@ -414,21 +365,24 @@ def table1(quality, *, sets=None, models=None, provenance=None):
     Raises
     ------
     ValueError
-        On a malformed set name, quality file or source.
+        On a malformed set name or quality file.
 
     Examples
     --------
-    >>> table1({}, sets=[]).loc[0, ["Set", "PSNR (ours)", "PSNR (paper)", "SSIM (paper)"]].tolist()
+    >>> table1({}).loc[0, ["Set", "PSNR (ours)", "PSNR (paper)", "SSIM (paper)"]].tolist()
     ['SR64-esrgan', 'not run', '35.79', '0.9826']
     """
-    found = _locate_quality(quality)
-    produced = set(found) if sets is None else set(sets)
+    if not isinstance(quality, Mapping):
+        raise ValueError(f"quality must be a mapping {{set: path}}, got {type(quality).__name__}")
+    for name in quality:
+        parse_set(name)
+    found = _existing(quality, str)
     records = []
-    for name in table1_rows(produced, models):
+    for name in table1_rows(quality, models):
         record = _row_labels(name)
         if name.startswith("LR"):
             record["Method"] = LR_UPSCALED
-        path = found.get(name) if name in produced else None
+        path = found.get(name)
         means = quality_means(path) if path else None
         paper = TABLE1.get(name, {})
         for title, key, decimals, paper_key in _TABLE1_SCORES:

@@ -1,12 +1,10 @@
-"""rule report_figure6: one HR frame and its LR versions."""
+"""rules report_figure6, report_figure7: one frame of HR128 beside the same frame of the LR sets (6) or SR sets (7)."""
 from mesr.logs import log_to
 
 log_to(snakemake.log[0])
 
-from pathlib import Path
-
 from mesr.data import read_manifest
-from mesr.report.figures import example_frame, figure6
+from mesr.report.figures import example_frame, figure6, figure7
 from mesr.report.provenance import provenance
 
 clip_id, frame = example_frame(
@@ -14,8 +12,8 @@ clip_id, frame = example_frame(
     clip_id=snakemake.params.clip_id,
     frame=snakemake.params.frame,
 )
-figure6(
-    {Path(folder).name: folder for folder in snakemake.input.sets},
+{6: figure6, 7: figure7}[snakemake.params.figure](
+    dict(zip(snakemake.params.sets, snakemake.input.sets)),
     [snakemake.output.png, snakemake.output.pdf],
     clip_id=clip_id,
     frame=frame,
