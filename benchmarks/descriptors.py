@@ -88,9 +88,11 @@ def main():
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
 
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"python {platform.python_version()}, numpy {np.__version__}, opencv {cv2.__version__} "
-          f"({cv2.getNumThreads()} threads), scikit-image {skimage.__version__}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"python {platform.python_version()}, numpy {np.__version__}, opencv {cv2.__version__} "
+        f"({cv2.getNumThreads()} threads), scikit-image {skimage.__version__}"
+    )
 
     clip = rng.integers(0, 256, (34, SIZE, SIZE), dtype=np.uint8)
     print(f"\none clip {clip.shape}, study defaults")
@@ -137,8 +139,10 @@ def main():
     print(f"  LBP-TOP >= 200x loop reference:     {lbp_vs_ref:8.0f}x  {verdict(lbp_vs_ref >= 200)}")
     full = args.clips == 164
     note = "" if full else f" (only {args.clips} clips: not the target's set)"
-    print(f"  full set, both descriptors < 60 s:  {set_lbp + set_lpq:8.1f} s  "
-          f"{verdict(full and set_lbp + set_lpq < 60)}{note}")
+    print(
+        f"  full set, both descriptors < 60 s:  {set_lbp + set_lpq:8.1f} s  "
+        f"{verdict(full and set_lbp + set_lpq < 60)}{note}"
+    )
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ import tensorflow as tf  # noqa: E402
 from mesr.io import save_clip  # noqa: E402
 from mesr.sr import build, save_weights, superresolve_set  # noqa: E402
 
-#: The paper's networks (SPEC §6) and the LR size each runs on.
+#: The paper's networks (docs/models.md) and the LR size each runs on.
 MODELS = {
     "esrgan_x2": ("rrdn", {"C": 4, "D": 3, "G": 32, "G0": 32, "T": 10}, 2),
     "esrgan": ("rrdn", {"C": 4, "D": 3, "G": 32, "G0": 32, "T": 10}, 4),
@@ -75,14 +75,37 @@ def measure(name, frames_per_clip, clips, batch_size, workdir):
     bare_fps = frames_per_second(bare, batch, repeats)
     graph_fps = frames_per_second(lambda x: graph(x).numpy(), batch, repeats)
     xla_fps = frames_per_second(lambda x: xla(x).numpy(), batch, repeats)
-    superresolve_set(lr_dir, workdir / "warm", workdir / "manifest.tsv", arch=arch, params=params, scale=scale,
-                     weights=weights, batch_size=batch_size)  # builds, loads and traces once
+    superresolve_set(
+        lr_dir,
+        workdir / "warm",
+        workdir / "manifest.tsv",
+        arch=arch,
+        params=params,
+        scale=scale,
+        weights=weights,
+        batch_size=batch_size,
+    )  # builds, loads and traces once
     start = time.perf_counter()
-    superresolve_set(lr_dir, workdir / f"SR{size}-{name}", workdir / "manifest.tsv", arch=arch, params=params,
-                     scale=scale, weights=weights, batch_size=batch_size)
+    superresolve_set(
+        lr_dir,
+        workdir / f"SR{size}-{name}",
+        workdir / "manifest.tsv",
+        arch=arch,
+        params=params,
+        scale=scale,
+        weights=weights,
+        batch_size=batch_size,
+    )
     stage_fps = n_frames / (time.perf_counter() - start)
-    return {"model": name, "arch": arch, "scale": scale, "bare_fps": bare_fps, "stage_fps": stage_fps,
-            "stage/bare": stage_fps / bare_fps, "xla/graph": xla_fps / graph_fps}
+    return {
+        "model": name,
+        "arch": arch,
+        "scale": scale,
+        "bare_fps": bare_fps,
+        "stage_fps": stage_fps,
+        "stage/bare": stage_fps / bare_fps,
+        "xla/graph": xla_fps / graph_fps,
+    }
 
 
 def main():
@@ -92,8 +115,10 @@ def main():
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--models", default=",".join(MODELS), help=f"comma-separated, from {', '.join(MODELS)}")
     args = parser.parse_args()
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, TensorFlow {tf.__version__}, "
-          f"GPUs: {len(tf.config.list_physical_devices('GPU'))}")
+    print(
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, TensorFlow {tf.__version__}, "
+        f"GPUs: {len(tf.config.list_physical_devices('GPU'))}"
+    )
     rows = []
     for name in args.models.split(","):
         with tempfile.TemporaryDirectory() as workdir:
@@ -103,8 +128,10 @@ def main():
     met = (table["stage/bare"] >= 0.8).all()
     print(f"\ntarget stage/bare >= 0.80: {'MET' if met else 'NOT MET'} (lowest {table['stage/bare'].min():.2f})")
     helps = table[table["xla/graph"] > 1.05].model.tolist()
-    print(f"XLA helps on this machine for: {', '.join(helps) if helps else 'none'} "
-          f"(xla/graph from {table['xla/graph'].min():.2f} to {table['xla/graph'].max():.2f})")
+    print(
+        f"XLA helps on this machine for: {', '.join(helps) if helps else 'none'} "
+        f"(xla/graph from {table['xla/graph'].min():.2f} to {table['xla/graph'].max():.2f})"
+    )
 
 
 if __name__ == "__main__":

@@ -32,8 +32,16 @@ RATIO_TARGET = 0.25
 
 
 def snakemake(workdir, *arguments):
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
-               *arguments]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        *arguments,
+    ]
     start = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, cwd=workdir)
     elapsed = time.perf_counter() - start
@@ -56,8 +64,11 @@ def main():
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="mesr-workflow-benchmark-"))
     workdir.mkdir(parents=True, exist_ok=True)
     demo = str(ROOT / "config" / "demo.yaml")
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, --cores {args.cores}, "
-          f"work directory {workdir}", flush=True)
+    print(
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, --cores {args.cores}, "
+        f"work directory {workdir}",
+        flush=True,
+    )
     try:
         plan, _ = snakemake(workdir, "-n", "--cores", str(args.cores), "--configfile", demo)
         print(f"full run: {sum(scheduled(plan).values())} jobs", flush=True)
@@ -68,8 +79,11 @@ def main():
         overlay.write_text(f"models:\n  {args.model}:\n    training:\n      seed: 12345\n")
         plan, _ = snakemake(workdir, "-n", "--cores", str(args.cores), "--configfile", demo, str(overlay))
         jobs = scheduled(plan)
-        print(f"after {args.model}'s training seed changed: {sum(jobs.values())} jobs "
-              f"({', '.join(f'{rule} {n}' for rule, n in sorted(jobs.items()))})", flush=True)
+        print(
+            f"after {args.model}'s training seed changed: {sum(jobs.values())} jobs "
+            f"({', '.join(f'{rule} {n}' for rule, n in sorted(jobs.items()))})",
+            flush=True,
+        )
         _, rerun = snakemake(workdir, "--cores", str(args.cores), "--configfile", demo, str(overlay))
         print(f"rerun: {rerun:.1f} s", flush=True)
     finally:
@@ -77,9 +91,13 @@ def main():
             shutil.rmtree(workdir, ignore_errors=True)
 
     ratio = rerun / full
-    print(f"\nrerun / full run = {ratio:.2f}: target < {RATIO_TARGET:.2f} {'MET' if ratio < RATIO_TARGET else 'NOT MET'}")
-    print(f"full run {full / 60:.1f} min: target < {FULL_TARGET_S // 60} min "
-          f"{'MET' if full < FULL_TARGET_S else 'NOT MET'}")
+    print(
+        f"\nrerun / full run = {ratio:.2f}: target < {RATIO_TARGET:.2f} {'MET' if ratio < RATIO_TARGET else 'NOT MET'}"
+    )
+    print(
+        f"full run {full / 60:.1f} min: target < {FULL_TARGET_S // 60} min "
+        f"{'MET' if full < FULL_TARGET_S else 'NOT MET'}"
+    )
 
 
 if __name__ == "__main__":

@@ -39,8 +39,11 @@ def _parse(path):
 def _mesr_strings(node):
     """Mesr module names written as string constants under an AST node."""
     return {
-        n.value for n in ast.walk(node)
-        if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.startswith("mesr.")
+        n.value
+        for n in ast.walk(node)
+        if isinstance(n, ast.Constant)
+        and isinstance(n.value, str)
+        and n.value.startswith("mesr.")
         and module_file(n.value)
     }
 

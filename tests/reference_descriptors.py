@@ -1,8 +1,8 @@
-"""Slow reference implementations of LBP-TOP and LPQ-TOP, straight from SPEC §8.
+"""Slow reference implementations of LBP-TOP and LPQ-TOP, straight from docs/descriptors.md.
 
 Plain Python loops over voxels, sharing no code with ``mesr.descriptors``;
 used by ``tests/test_descriptors.py`` and ``benchmarks/descriptors.py``.
-Two conventions the SPEC text leaves open are written here the same way as
+Two conventions the text of docs/descriptors.md leaves open are written here the same way as
 the library documents them, but independently:
 
 * nearest: offsets are exact reals rounded half up; ``floor(d + 0.5 + 1e-9)``
@@ -20,14 +20,14 @@ import numpy as np
 def u2_bins(points):
     """Dict code -> u2 bin by enumerating all codes and counting transitions."""
     uniform = []
-    for code in range(2 ** points):
+    for code in range(2**points):
         bits = [(code >> i) & 1 for i in range(points)]
         transitions = sum(bits[i] != bits[(i + 1) % points] for i in range(points))
         if transitions <= 2:
             uniform.append(code)
     uniform.sort()
     rank = {code: i for i, code in enumerate(uniform)}
-    return {code: rank.get(code, len(uniform)) for code in range(2 ** points)}
+    return {code: rank.get(code, len(uniform)) for code in range(2**points)}
 
 
 def _bilinear(get, row, col):
@@ -52,16 +52,15 @@ def _finish(counts, n_blocks, bins):
     return np.array(out, dtype=np.float64)
 
 
-def lbp_top_reference(volume, radii=(1, 1, 1), points=(8, 8, 8), blocks=(1, 1), mapping="u2",
-                      interpolation="bilinear"):
-    """LBP-TOP by loops over voxels (SPEC §8)."""
+def lbp_top_reference(volume, radii=(1, 1, 1), points=(8, 8, 8), blocks=(1, 1), mapping="u2", interpolation="bilinear"):
+    """LBP-TOP by loops over voxels (docs/descriptors.md)."""
     v = np.asarray(volume, dtype=np.float64)
     T, H, W = v.shape
     rx, ry, rt = radii
     rows, cols = blocks
     border, border_t = math.ceil(max(rx, ry)), math.ceil(rt)
     tables = [u2_bins(p) if mapping == "u2" else None for p in points]
-    bins = [p * (p - 1) + 3 if mapping == "u2" else 2 ** p for p in points]
+    bins = [p * (p - 1) + 3 if mapping == "u2" else 2**p for p in points]
     counts = [[[0] * bins[k] for k in range(3)] for _ in range(rows * cols)]
     for t in range(border_t, T - border_t):
         for y in range(border, H - border):
@@ -85,10 +84,12 @@ def lbp_top_reference(volume, radii=(1, 1, 1), points=(8, 8, 8), blocks=(1, 1), 
                             idx = [c + math.floor(q - c + 0.5 + 1e-9) for q, c in zip(pos, centre_pos)]
                             bit = v[idx[0], idx[1], idx[2]] >= centre
                         else:
+
                             def get(r, c, pos=pos, axes=axes):
                                 idx = list(pos)
                                 idx[axes[0]], idx[axes[1]] = r, c
                                 return v[int(idx[0]), int(idx[1]), int(idx[2])]
+
                             bit = _bilinear(get, pos[axes[0]], pos[axes[1]]) >= centre - 1e-6
                         code += int(bit) << p
                     counts[block][plane][tables[plane][code] if tables[plane] else code] += 1
@@ -96,7 +97,8 @@ def lbp_top_reference(volume, radii=(1, 1, 1), points=(8, 8, 8), blocks=(1, 1), 
 
 
 def lpq_decorrelation(rows, cols, rho_rows, rho_cols, euclid):
-    """V of SPEC §8 by explicit loops and an eigendecomposition (columns signed)."""
+    """V of docs/descriptors.md by explicit loops and an eigendecomposition (columns signed)."""
+
     def filters(w):
         r = w // 2
         w1 = [cmath.exp(-2j * math.pi * k / w) for k in range(-r, r + 1)]
@@ -134,6 +136,7 @@ def lpq_decorrelation(rows, cols, rho_rows, rho_cols, euclid):
 
 def _lpq_slice_codes(get, n_rows, n_cols, w_rows, w_cols, decorr, tol):
     """Yield (row, col, code) of the valid positions of one slice read by ``get``."""
+
     def filters(w):
         r = w // 2
         w1 = {k: cmath.exp(-2j * math.pi * k / w) for k in range(-r, r + 1)}
@@ -159,7 +162,7 @@ def _lpq_slice_codes(get, n_rows, n_cols, w_rows, w_cols, decorr, tol):
 
 
 def lpq_top_reference(volume, window=(5, 5, 5), decorrelation=(0.1, 0.1), blocks=(1, 1)):
-    """LPQ-TOP by loops over slices and positions (SPEC §8)."""
+    """LPQ-TOP by loops over slices and positions (docs/descriptors.md)."""
     v = np.asarray(volume, dtype=np.float64)
     T, H, W = v.shape
     wx, wy, wt = window

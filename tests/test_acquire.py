@@ -43,8 +43,11 @@ def test_wrong_credentials_give_401_without_the_secret(tmp_path, monkeypatch, sm
     with FileServer({"/smic.tar.gz": smic_archive}) as server:
         server.auth = ("alice", PASSWORD)
         with pytest.raises(ValueError, match="HTTP 401") as error:
-            download(f"{server.url}/smic.tar.gz", tmp_path / "smic.tar.gz",
-                     credentials={"username_env": "SMIC_USER", "password_env": "SMIC_PASS"})
+            download(
+                f"{server.url}/smic.tar.gz",
+                tmp_path / "smic.tar.gz",
+                credentials={"username_env": "SMIC_USER", "password_env": "SMIC_PASS"},
+            )
     assert PASSWORD not in str(error.value) and "dataset.credentials" in str(error.value)
     assert not (tmp_path / "smic.tar.gz").exists()
 

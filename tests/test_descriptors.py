@@ -1,15 +1,20 @@
 """Tests of mesr.descriptors: hand-computed cases, slow references, properties, errors."""
 
+import inspect
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from mesr.descriptors import extract_set, lbp_top, lpq_top, to_grey
 from mesr.temporal import tim
 from reference_descriptors import lbp_top_reference, lpq_top_reference, u2_bins
+
+REPO = Path(__file__).resolve().parents[1]
 
 # u2 bins of the 8-bit codes used below: rank among the 58 uniform codes
 # 0 1 2 3 4 6 7 8 12 14 | 15 16 24 28 30 31 32 48 56 60 | 62 63 64 96 112 120 124 126 127 128 |
@@ -65,7 +70,7 @@ def test_lbp_one_bright_voxel(interpolation):
     volume = np.zeros((5, 5, 5), dtype=np.uint8)
     volume[2, 2, 2] = 100
     expected = np.zeros((3, 59))
-    expected[:, 0] = 1 / 27   # code 0 is uniform, bin 0
+    expected[:, 0] = 1 / 27  # code 0 is uniform, bin 0
     expected[:, 57] = 26 / 27
     np.testing.assert_allclose(planes(lbp_top(volume, interpolation=interpolation), 59), expected, rtol=0, atol=1e-15)
 
@@ -251,7 +256,7 @@ def test_lbp_uneven_points_layout():
     assert features.shape == (2 * sum(bins),)
     block0 = features[: sum(bins)]
     for start, n in zip(np.cumsum((0,) + bins[:2]), bins):
-        assert np.isclose(block0[start:start + n].sum(), 1.0)
+        assert np.isclose(block0[start : start + n].sum(), 1.0)
 
 
 def test_block_assignment_uses_the_frame_size():
@@ -374,7 +379,9 @@ def test_extract_set_writes_the_features(tmp_path):
         assert data["subject"].tolist() == [1, 12] and data["subject"].dtype.kind == "i"
         assert data["label"].tolist() == ["negative", "surprise"]
         assert json.loads(str(data["params"])) == {
-            "descriptor": "lbp_top", "params": {"radii": [1, 1, 2], "blocks": [2, 2]}, "temporal": None
+            "descriptor": "lbp_top",
+            "params": {"radii": [1, 1, 2], "blocks": [2, 2]},
+            "temporal": None,
         }
     assert sorted(p.name for p in output.parent.iterdir()) == ["lbp_top.npz"]  # no temporary left
 
@@ -414,9 +421,29 @@ def test_extract_set_errors(tmp_path):
 
 def test_extract_set_clip_too_short_names_the_file(tmp_path):
     set_dir, manifest, _ = write_set(tmp_path, n_frames=(6, 4))
-    with pytest.raises(ValueError, match=r"clip 007 \(.*007\.npy\) has 4 frame\(s\), too few for lpq_top with "
-                                         r"window\[2\] \(t\) = 5 \(features\.lpq_top\.window\): it needs at least 5"):
+    with pytest.raises(
+        ValueError,
+        match=r"clip 007 \(.*007\.npy\) has 4 frame\(s\), too few for lpq_top with "
+        r"window\[2\] \(t\) = 5 \(features\.lpq_top\.window\): it needs at least 5",
+    ):
         extract_set(set_dir, manifest, descriptor="lpq_top", output=tmp_path / "out.npz")
+
+
+def test_descriptor_options_are_the_keyword_arguments_of_the_functions(tmp_path):
+    """One source: extract_set's options and their defaults, and the config schema's keys, are the signatures'."""
+    schema = yaml.safe_load((REPO / "config" / "schema.yaml").read_text(encoding="utf-8"))
+    features = schema["properties"]["features"]["properties"]
+    for function in (lbp_top, lpq_top):
+        keywords = [
+            name
+            for name, parameter in inspect.signature(function).parameters.items()
+            if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+        ]
+        assert list(features[function.__name__]["properties"]) == keywords
+    # the default temporal radius of lbp_top (radii (1, 1, 1)) needs 3 frames
+    set_dir, manifest, _ = write_set(tmp_path, n_frames=(6, 2))
+    with pytest.raises(ValueError, match=r"has 2 frame\(s\), too few for lbp_top with radii\[2\] \(t\) = 1 "):
+        extract_set(set_dir, manifest, descriptor="lbp_top", output=tmp_path / "out.npz")
 
 
 def test_u2_paths_agree(monkeypatch):

@@ -15,8 +15,12 @@ from code_deps import closure
 REPO = Path(__file__).resolve().parents[1]
 RULES = REPO / "workflow" / "rules"
 #: Import names whose distribution is named differently.
-DISTRIBUTIONS = {"cv2": "opencv-python-headless", "sklearn": "scikit-learn", "skimage": "scikit-image",
-                 "yaml": "PyYAML"}
+DISTRIBUTIONS = {
+    "cv2": "opencv-python-headless",
+    "sklearn": "scikit-learn",
+    "skimage": "scikit-image",
+    "yaml": "PyYAML",
+}
 #: requirements.txt pins the CPU build for the tests; the envs pin the same version with the GPU extras
 #: (tensorflow[and-cuda]) for clusters: the same package for this comparison.
 SAME_PACKAGE = {"tensorflow-cpu": "tensorflow"}
@@ -35,7 +39,7 @@ def parse_rules():
     for smk in sorted(RULES.glob("*.smk")):
         for block in re.split(r"^(?=rule \w+:)", smk.read_text(), flags=re.M)[1:]:
             name = re.match(r"rule (\w+):", block).group(1)
-            body = re.split(r"^\S", block[block.index("\n"):], maxsplit=1, flags=re.M)[0]
+            body = re.split(r"^\S", block[block.index("\n") :], maxsplit=1, flags=re.M)[0]
             values = dict(re.findall(r"^    (\w+):\n        \"([^\"]+)\"", body, flags=re.M))
             rules[name] = {
                 "conda": (RULES / values["conda"]).resolve() if "conda" in values else None,

@@ -12,7 +12,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 import mesr.evaluate
-from mesr.evaluate import evaluate_features, loso_predict, mcnemar_exact, metrics
+from mesr.evaluate import bootstrap_ci, evaluate_features, loso_predict, mcnemar_exact, metrics
 
 CLASSES = np.array(["negative", "positive", "surprise"])
 
@@ -43,13 +43,17 @@ def reference_loso(features, labels, subjects, **svc):
 
 # ------------------------------------------------------------------ against an independent reference
 
+
 @pytest.mark.parametrize("seed", [0, 1])
-@pytest.mark.parametrize("svc", [
-    {},
-    {"kernel": "rbf", "C": 10.0, "gamma": 0.1},
-    {"kernel": "poly", "degree": 2, "C": 0.5},
-    {"kernel": "linear", "C": 0.05, "class_weight": "balanced"},
-])
+@pytest.mark.parametrize(
+    "svc",
+    [
+        {},
+        {"kernel": "rbf", "C": 10.0, "gamma": 0.1},
+        {"kernel": "poly", "degree": 2, "C": 0.5},
+        {"kernel": "linear", "C": 0.05, "class_weight": "balanced"},
+    ],
+)
 def test_loso_matches_plain_loop_reference(seed, svc):
     features, labels, subjects = make_data(seed)
     expected, expected_fold = reference_loso(features, labels, subjects, **({"kernel": "linear"} | svc))
@@ -92,6 +96,7 @@ def test_nested_search_matches_plain_loop_reference():
 
 
 # ------------------------------------------------------------------ LOSO structure and leakage
+
 
 class RecordingScaler(StandardScaler):
     """StandardScaler that records the first column (a sample id) of every matrix it is fit on."""
@@ -138,7 +143,7 @@ def test_nested_search_never_fits_on_the_test_subject(recording):
     block = n_candidates * n_inner + 1  # inner fits, then the refit on all training subjects
     assert len(recording) == len(order) * block
     for k, subject in enumerate(order):
-        fits = recording[k * block:(k + 1) * block]
+        fits = recording[k * block : (k + 1) * block]
         test = set(np.flatnonzero(subjects == subject).tolist())
         for seen in fits:
             assert not test & set(seen.tolist()), f"fold {k} fit on a sample of test subject {subject}"
@@ -171,8 +176,12 @@ def test_sample_level_cv_would_exploit_subject_identity():
     dominant = CLASSES[np.arange(n_subjects) % 3][subjects - 1]
     labels = np.where(rng.random(labels_n := subjects.size) < 0.8, dominant, rng.choice(CLASSES, labels_n))
     features = np.eye(n_subjects)[subjects - 1] * 10 + rng.normal(size=(labels_n, n_subjects))
-    leaky = cross_val_predict(make_pipeline(StandardScaler(), SVC(kernel="linear")), features, labels,
-                              cv=StratifiedKFold(4, shuffle=True, random_state=0))
+    leaky = cross_val_predict(
+        make_pipeline(StandardScaler(), SVC(kernel="linear")),
+        features,
+        labels,
+        cv=StratifiedKFold(4, shuffle=True, random_state=0),
+    )
     honest = loso_predict(features, labels, subjects).predicted
     assert np.mean(leaky == labels) > chance_bound(labels_n) + 0.2
     assert np.mean(honest == labels) <= chance_bound(labels_n)
@@ -217,16 +226,19 @@ def test_loso_logs_one_line_per_fold(caplog):
     assert sum(r.getMessage().startswith("fold ") for r in caplog.records) == 5
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"kernel": "sigmoid"}, "kernel must be one of 'linear', 'rbf', 'poly'"),
-    ({"C": 0}, "C must be a finite number > 0"),
-    ({"gamma": "big"}, "gamma must be one of 'scale', 'auto'"),
-    ({"degree": 0}, "degree must be a positive integer, got 0"),
-    ({"class_weight": "even"}, "class_weight must be one of None, 'balanced'"),
-    ({"search": {"tol": [1e-3]}}, "search key must be one of"),
-    ({"search": {"C": []}}, r"search\['C'\] must be a non-empty list"),
-    ({"search": {"C": [1.0, -1.0]}}, r"search\['C'\] must be a finite number > 0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"kernel": "sigmoid"}, "kernel must be one of 'linear', 'rbf', 'poly'"),
+        ({"C": 0}, "C must be a finite number > 0"),
+        ({"gamma": "big"}, "gamma must be one of 'scale', 'auto'"),
+        ({"degree": 0}, "degree must be a positive integer, got 0"),
+        ({"class_weight": "even"}, "class_weight must be one of None, 'balanced'"),
+        ({"search": {"tol": [1e-3]}}, "search key must be one of"),
+        ({"search": {"C": []}}, r"search\['C'\] must be a non-empty list"),
+        ({"search": {"C": [1.0, -1.0]}}, r"search\['C'\] must be a finite number > 0"),
+    ],
+)
 def test_loso_rejects_bad_options(kwargs, match):
     features, labels, subjects = make_data(0)
     with pytest.raises(ValueError, match=match):
@@ -253,6 +265,7 @@ def test_loso_rejects_bad_inputs():
 
 # ------------------------------------------------------------------ metrics and McNemar
 
+
 def test_metrics_hand_checked():
     true = ["negative", "negative", "negative", "positive", "positive", "surprise"]
     predicted = ["negative", "negative", "positive", "positive", "surprise", "surprise"]
@@ -264,10 +277,55 @@ def test_metrics_hand_checked():
     assert m["uf1"] == pytest.approx((4 / 5 + 1 / 2 + 2 / 3) / 3)
     assert m["confusion"] == [[2, 1, 0], [0, 1, 1], [0, 0, 1]]
     assert m["labels"] == ["negative", "positive", "surprise"]
-    assert m["per_subject"] == {"1": {"n": 3, "accuracy": pytest.approx(2 / 3)},
-                                "2": {"n": 2, "accuracy": 0.5}, "10": {"n": 1, "accuracy": 1.0}}
+    assert m["per_subject"] == {
+        "1": {"n": 3, "accuracy": pytest.approx(2 / 3)},
+        "2": {"n": 2, "accuracy": 0.5},
+        "10": {"n": 1, "accuracy": 1.0},
+    }
     assert list(m["per_subject"]) == ["1", "2", "10"]  # numeric subject order
+    # pooled 4/6, but the mean of the subjects' accuracies weighs each subject once
+    assert m["subject_mean_accuracy"] == pytest.approx((2 / 3 + 1 / 2 + 1) / 3)
     json.dumps(m)
+
+
+def slow_bootstrap(true, predicted, subjects, labels, resamples, seed):
+    """The subject-level bootstrap written out: draw subjects, pool their clips, score with metrics()."""
+    true, predicted, subjects = map(np.asarray, (true, predicted, subjects))
+    names = np.unique(subjects)
+    draws = np.random.default_rng(seed).integers(0, names.size, size=(resamples, names.size))
+    scores = {"accuracy": [], "uf1": [], "uar": []}
+    for draw in draws:
+        chosen = np.concatenate([np.flatnonzero(subjects == names[i]) for i in draw])
+        m = metrics(true[chosen], predicted[chosen], labels)
+        for key in scores:
+            scores[key].append(m[key])
+    return {key: list(np.percentile(values, [2.5, 97.5])) for key, values in scores.items()}
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_bootstrap_ci_equals_the_slow_reference(seed):
+    rng = np.random.default_rng(seed)
+    subjects = np.repeat(np.arange(1, 13), rng.integers(2, 12, 12))
+    true = rng.choice(CLASSES[:2], subjects.size)  # 'surprise' never true: UAR over the two others, F1 0
+    predicted = np.where(rng.random(subjects.size) < 0.6, true, rng.choice(CLASSES, subjects.size))
+    ci = bootstrap_ci(true, predicted, subjects, list(CLASSES), resamples=300, seed=seed)
+    expected = slow_bootstrap(true, predicted, subjects, list(CLASSES), 300, seed)
+    assert list(ci) == ["accuracy", "uf1", "uar"]
+    for key in ci:
+        assert ci[key] == pytest.approx(expected[key], abs=1e-12)
+        point = metrics(true, predicted, list(CLASSES))[key]
+        assert ci[key][0] <= point <= ci[key][1]  # the interval covers the point estimate
+    assert bootstrap_ci(true, predicted, subjects, list(CLASSES), resamples=300, seed=seed) == ci
+    assert bootstrap_ci(true, predicted, subjects, list(CLASSES), resamples=300, seed=seed + 1) != ci
+
+
+def test_bootstrap_ci_rejects_bad_input():
+    with pytest.raises(ValueError, match="same length"):
+        bootstrap_ci(["a", "b"], ["a", "b"], [1], ["a", "b"])
+    with pytest.raises(ValueError, match="resamples must be a positive integer"):
+        bootstrap_ci(["a"], ["a"], [1], ["a"], resamples=0)
+    with pytest.raises(ValueError, match=r"level must be in \(0, 1\)"):
+        bootstrap_ci(["a"], ["a"], [1], ["a"], level=95)
 
 
 def test_metrics_class_absent_from_true():
@@ -289,14 +347,17 @@ def test_metrics_rejects_bad_input():
         metrics(["a"], ["a"], ["a", "a"])
 
 
-@pytest.mark.parametrize("b, c, expected", [
-    (0, 5, 0.0625),  # 2 * 0.5**5
-    (5, 0, 0.0625),
-    (3, 3, 1.0),
-    (0, 0, 1.0),
-    (1, 9, 2 * (1 + 10) / 1024),
-    (2, 4, 44 / 64),  # 2 * (1 + 6 + 15) / 64
-])
+@pytest.mark.parametrize(
+    "b, c, expected",
+    [
+        (0, 5, 0.0625),  # 2 * 0.5**5
+        (5, 0, 0.0625),
+        (3, 3, 1.0),
+        (0, 0, 1.0),
+        (1, 9, 2 * (1 + 10) / 1024),
+        (2, 4, 44 / 64),  # 2 * (1 + 6 + 15) / 64
+    ],
+)
 def test_mcnemar_exact_hand_computed(b, c, expected):
     both_right, both_wrong = 7, 4  # concordant pairs do not matter
     a = [True] * b + [False] * c + [True] * both_right + [False] * both_wrong
@@ -314,11 +375,20 @@ def test_mcnemar_rejects_bad_input():
 
 # ------------------------------------------------------------------ evaluate_features files
 
+
 def write_npz(path, features, labels, subjects, *, drop=None, clip_ids=None):
-    clip_ids = clip_ids if clip_ids is not None else np.array(
-        [f"s{s}_{l[:2]}_{i:02d}" for i, (s, l) in enumerate(zip(subjects, labels))])
-    arrays = {"features": features, "clip_id": clip_ids, "subject": subjects, "label": labels,
-              "params": np.array(json.dumps({"descriptor": "lbp_top", "blocks": [8, 8]}))}
+    clip_ids = (
+        clip_ids
+        if clip_ids is not None
+        else np.array([f"s{s}_{l[:2]}_{i:02d}" for i, (s, l) in enumerate(zip(subjects, labels))])
+    )
+    arrays = {
+        "features": features,
+        "clip_id": clip_ids,
+        "subject": subjects,
+        "label": labels,
+        "params": np.array(json.dumps({"descriptor": "lbp_top", "blocks": [8, 8]})),
+    }
     arrays.pop(drop, None)
     np.savez(path, **arrays)
     return path
@@ -348,8 +418,15 @@ def test_evaluate_features_writes_predictions_and_metrics(tmp_path):
     assert stored["labels"] == ["negative", "positive", "surprise"]
     assert stored["accuracy"] == pytest.approx(np.mean(predictions["true"] == predictions["predicted"]))
     recomputed = metrics(predictions["true"], predictions["predicted"], CLASSES, subjects=predictions["subject"])
-    assert {k: v for k, v in stored.items() if k not in ("n_subjects", "classifier", "features_params")} == \
-        json.loads(json.dumps(recomputed))
+    assert {
+        k: v for k, v in stored.items() if k not in ("n_subjects", "classifier", "features_params", "ci95", "bootstrap")
+    } == json.loads(json.dumps(recomputed))
+    assert stored["bootstrap"] == {"resamples": 2000, "seed": 0, "unit": "subject"}
+    # the clips in file order give the same intervals: the bootstrap resamples subjects, not rows
+    assert stored["ci95"] == bootstrap_ci(
+        predictions["true"], predictions["predicted"], predictions["subject"], CLASSES, resamples=2000, seed=0
+    )
+    assert evaluate_features(npz, tmp_path / "no-ci", C=0.5, bootstrap=0).keys() == stored.keys() - {"ci95"}
     assert stored["n_subjects"] == 5
     assert stored["classifier"]["C"] == 0.5 and stored["classifier"]["kernel"] == "linear"
     assert stored["classifier"]["fold_subjects"] == [3, 6, 9, 12, 15]

@@ -1,4 +1,4 @@
-"""Exact reruns: after one completed run of the mini study, a change reruns only what depends on it (SPEC §1).
+"""Exact reruns: after one completed run of the mini study, a change reruns only what depends on it.
 
 The study runs once, from a copy of the repository (so that its library modules can be touched without
 touching the real ones); every test then asks ``snakemake -n`` what it would run after one change to the
@@ -17,8 +17,15 @@ from workflow_runs import MINI, REPO, snakemake
 pytestmark = pytest.mark.workflow
 
 #: Jobs that gather every set: they rerun whenever one set or one model changes.
-AGGREGATES = {"report_table1", "report_table2", "report_accuracy", "report_psnr_accuracy", "report_figure7",
-              "report_training_table", "all"}
+AGGREGATES = {
+    "report_table1",
+    "report_table2",
+    "report_accuracy",
+    "report_psnr_accuracy",
+    "report_figure7",
+    "report_training_table",
+    "all",
+}
 #: ... and those that gather every descriptor's results (Table 1, Figure 7 and the training table show none).
 DESCRIPTOR_AGGREGATES = AGGREGATES - {"report_table1", "report_figure7", "report_training_table"}
 
@@ -78,8 +85,18 @@ def with_model(model, **changes):
 def test_the_dag_is_the_mini_study(study):
     rules = {job["rule"] for job in study[2]}
     assert len(study[2]) == 73
-    assert rules >= {"data_acquire", "degrade_lr", "train_model", "superres_upscale", "quality_score",
-                     "features_extract", "evaluate_loso", "report_table2", "report_config", "all"}
+    assert rules >= {
+        "data_acquire",
+        "degrade_lr",
+        "train_model",
+        "superres_upscale",
+        "quality_score",
+        "features_extract",
+        "evaluate_loso",
+        "report_table2",
+        "report_config",
+        "all",
+    }
 
 
 def test_nothing_changed_nothing_to_do(study):
@@ -89,25 +106,37 @@ def test_nothing_changed_nothing_to_do(study):
 @pytest.mark.parametrize(
     "model, changes, sets",
     [
-        ("psnr_small", {"training": {**MINI["models"]["psnr_small"]["training"], "psnr": {
-            **MINI["models"]["psnr_small"]["training"]["psnr"], "steps": 13}}}, {"SR64-psnr_small"}),
+        (
+            "psnr_small",
+            {
+                "training": {
+                    **MINI["models"]["psnr_small"]["training"],
+                    "psnr": {**MINI["models"]["psnr_small"]["training"]["psnr"], "steps": 13},
+                }
+            },
+            {"SR64-psnr_small"},
+        ),
         ("esrgan", {"params": {**MINI["models"]["esrgan"]["params"], "G0": 5}}, {"SR32-esrgan"}),
     ],
     ids=["psnr_small-training-steps", "esrgan-params"],
 )
 def test_one_model_reruns_only_its_own_jobs(study, model, changes, sets):
     """Its training, held-out score, curve, SR set, quality, features, evaluation; then the aggregates."""
-    want = expected(study, lambda rule, wc: wc.get("model") == model or wc.get("set") in sets
-                    or rule in AGGREGATES | {"report_config"})
+    want = expected(
+        study,
+        lambda rule, wc: wc.get("model") == model or wc.get("set") in sets or rule in AGGREGATES | {"report_config"},
+    )
     assert scheduled(study, with_model(model, **changes)) == want
     assert {"train_model", "superres_upscale", "quality_score", "features_extract", "evaluate_loso"} <= {
-        rule for rule, _ in want}
+        rule for rule, _ in want
+    }
 
 
 def test_one_descriptor_reruns_only_its_own_jobs(study):
     config = {**MINI, "features": {"lbp_top": {"radii": [1, 1, 1]}}}
-    want = expected(study, lambda rule, wc: wc.get("descriptor") == "lbp_top"
-                    or rule in DESCRIPTOR_AGGREGATES | {"report_config"})
+    want = expected(
+        study, lambda rule, wc: wc.get("descriptor") == "lbp_top" or rule in DESCRIPTOR_AGGREGATES | {"report_config"}
+    )
     assert scheduled(study, config) == want
     assert len([job for job in want if job[0] == "features_extract"]) == 7  # every set, one descriptor
 
@@ -116,11 +145,15 @@ def test_one_descriptor_reruns_only_its_own_jobs(study):
     "module, select",
     [
         # descriptors: every features job, then everything downstream; nothing upstream (no SR, no quality)
-        ("descriptors.py", lambda rule, wc: rule in {"features_extract", "evaluate_loso", "report_confusion"}
-         | DESCRIPTOR_AGGREGATES),
+        (
+            "descriptors.py",
+            lambda rule, wc: rule in {"features_extract", "evaluate_loso", "report_confusion"} | DESCRIPTOR_AGGREGATES,
+        ),
         # one architecture: the models built on it (esrgan), not the others (psnr_small is an RDN)
-        ("sr/rrdn.py", lambda rule, wc: wc.get("model") == "esrgan" or wc.get("set") == "SR32-esrgan"
-         or rule in AGGREGATES),
+        (
+            "sr/rrdn.py",
+            lambda rule, wc: wc.get("model") == "esrgan" or wc.get("set") == "SR32-esrgan" or rule in AGGREGATES,
+        ),
         # the SVM: every evaluation, and the report jobs (Table 2 imports mesr.evaluate for McNemar)
         ("evaluate.py", lambda rule, wc: rule == "evaluate_loso" or rule.startswith("report_") or rule == "all"),
     ],
@@ -154,8 +187,9 @@ def test_code_inputs_cover_every_import_of_the_scripts(study):
     rules_dir = REPO / "workflow" / "rules"
     scripts = {}
     for smk in rules_dir.glob("*.smk"):
-        for rule, script in re.findall(r"^rule (\w+):.*?\n    script:\n        \"([^\"]+)\"", smk.read_text(),
-                                       flags=re.S | re.M):
+        for rule, script in re.findall(
+            r"^rule (\w+):.*?\n    script:\n        \"([^\"]+)\"", smk.read_text(), flags=re.S | re.M
+        ):
             scripts[rule] = (rules_dir / script).resolve()
     archs = {name: closure(module_file(name))[0] | {module_file(name)} for name in ARCH_MODULES}
     arch_of = {"psnr_small": "rdn", "esrgan": "rrdn", "bicubic": "bicubic"}  # config/config.yaml's, kept by MINI
@@ -170,8 +204,11 @@ def test_code_inputs_cover_every_import_of_the_scripts(study):
             if arch_of[model] != "bicubic":
                 needed |= archs[f"mesr.sr.{arch_of[model]}"]
         copy = study[0].parent / "src"
-        listed = {(study[1] / path).resolve().relative_to(copy) for path in job["input"]
-                  if (study[1] / path).resolve().is_relative_to(copy)}
+        listed = {
+            (study[1] / path).resolve().relative_to(copy)
+            for path in job["input"]
+            if (study[1] / path).resolve().is_relative_to(copy)
+        }
         missing = sorted(str(p) for p in {p.relative_to(REPO / "src") for p in needed} - listed)
         assert not missing, f"{job['rule']} {job['wildcards']}: library modules missing from its input: {missing}"
         checked.add(job["rule"])

@@ -25,11 +25,14 @@ def test_frames_sorted_as_integers_across_digit_widths(tmp_path):
 
 def test_manifest_columns_order_and_values(tmp_path):
     root = tmp_path / "smic"
-    write_tree(root, [
-        (12, "surprise", 1, range(1234567, 1234573)),
-        (2, "negative", 1, range(55501, 55509)),
-        (2, "negative", 2, range(99990, 100010)),
-    ])
+    write_tree(
+        root,
+        [
+            (12, "surprise", 1, range(1234567, 1234573)),
+            (2, "negative", 1, range(55501, 55509)),
+            (2, "negative", 2, range(99990, 100010)),
+        ],
+    )
     manifest, gaps = manifest_of(root, tmp_path)
     assert list(manifest.columns) == MANIFEST_COLUMNS
     # subject 2 before 12: sorted by the integer subject, then clip id
@@ -44,11 +47,14 @@ def test_manifest_columns_order_and_values(tmp_path):
 
 def test_gaps_missing_frames_and_missing_clip_recorded(tmp_path):
     root = tmp_path / "smic"
-    hs = write_tree(root, [
-        (18, "surprise", 1, range(100, 110)),
-        (18, "surprise", 2, [200, 201, 203, 206, 207]),
-        (18, "surprise", 4, range(400, 410)),  # s18_sur_03 is missing, as in some real copies
-    ])
+    hs = write_tree(
+        root,
+        [
+            (18, "surprise", 1, range(100, 110)),
+            (18, "surprise", 2, [200, 201, 203, 206, 207]),
+            (18, "surprise", 4, range(400, 410)),  # s18_sur_03 is missing, as in some real copies
+        ],
+    )
     (hs / "s18" / "micro" / "surprise" / "s18_sur_01" / "Thumbs.db").write_bytes(b"\0" * 10)
     (hs / "s18" / "micro" / "surprise" / "s18_sur_01" / "notes.txt").write_text("stray")
     manifest, gaps = manifest_of(root, tmp_path)
@@ -102,7 +108,9 @@ def test_bad_clip_skipped_when_configured(tmp_path):
 def test_frame_of_another_size_named(tmp_path):
     root = tmp_path / "smic"
     hs = write_tree(root, [(1, "negative", 1, range(10000, 10006))])
-    cv2.imwrite(str(hs / "s1" / "micro" / "negative" / "s1_ne_01" / "reg_image10003.bmp"), np.zeros((9, 9, 3), np.uint8))
+    cv2.imwrite(
+        str(hs / "s1" / "micro" / "negative" / "s1_ne_01" / "reg_image10003.bmp"), np.zeros((9, 9, 3), np.uint8)
+    )
     with pytest.raises(ValueError, match=r"reg_image10003\.bmp: frame is 9x9, other frames of the clip are 24x30"):
         manifest_of(root, tmp_path)
 

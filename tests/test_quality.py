@@ -1,4 +1,4 @@
-"""Tests of mesr.quality: BT.601 Y, PSNR, SSIM (SPEC §7) and the per-set quality TSV."""
+"""Tests of mesr.quality: BT.601 Y, PSNR, SSIM (docs/quality.md) and the per-set quality TSV."""
 
 import cv2
 import numpy as np
@@ -30,19 +30,23 @@ def structured_pair(shape=(36, 44, 3)):
 
 
 def crop(array, border):
-    return array[border:array.shape[0] - border, border:array.shape[1] - border]
+    return array[border : array.shape[0] - border, border : array.shape[1] - border]
 
 
 # --------------------------------------------------------------------------- Y
 
-@pytest.mark.parametrize("rgb, expected", [
-    ((0, 0, 0), 16.0),
-    ((255, 255, 255), 235.0),
-    ((255, 0, 0), 16 + 65.481),  # 81.481
-    ((0, 255, 0), 16 + 128.553),  # 144.553
-    ((0, 0, 255), 16 + 24.966),  # 40.966
-    ((128, 128, 128), 16 + 219 * 128 / 255),
-])
+
+@pytest.mark.parametrize(
+    "rgb, expected",
+    [
+        ((0, 0, 0), 16.0),
+        ((255, 255, 255), 235.0),
+        ((255, 0, 0), 16 + 65.481),  # 81.481
+        ((0, 255, 0), 16 + 128.553),  # 144.553
+        ((0, 0, 255), 16 + 24.966),  # 40.966
+        ((128, 128, 128), 16 + 219 * 128 / 255),
+    ],
+)
 @pytest.mark.parametrize("dtype", [np.uint8, np.float64])
 def test_rgb_to_y_known_colours(rgb, expected, dtype):
     y = rgb_to_y(np.array(rgb, dtype=dtype))
@@ -68,8 +72,11 @@ def test_rgb_to_y_rejects_other_channel_counts():
 
 # --------------------------------------------------------------------------- PSNR and SSIM against scikit-image
 
-PAIRS = {"random0": lambda: random_pair(0), "random1": lambda: random_pair(1, noise=30.0),
-         "structured": structured_pair}
+PAIRS = {
+    "random0": lambda: random_pair(0),
+    "random1": lambda: random_pair(1, noise=30.0),
+    "structured": structured_pair,
+}
 
 
 @pytest.mark.parametrize("pair", PAIRS)
@@ -87,8 +94,7 @@ def test_scores_on_y_equal_skimage(pair, border):
 def test_scores_on_rgb_equal_skimage(pair, border):
     reference, test = PAIRS[pair]()
     expected_psnr = peak_signal_noise_ratio(crop(reference, border), crop(test, border), data_range=255)
-    expected_ssim = structural_similarity(crop(reference, border), crop(test, border), channel_axis=-1,
-                                          **SKIMAGE_SSIM)
+    expected_ssim = structural_similarity(crop(reference, border), crop(test, border), channel_axis=-1, **SKIMAGE_SSIM)
     assert psnr(reference, test, border=border, channel_axis=-1) == pytest.approx(expected_psnr, rel=1e-12)
     assert ssim(reference, test, border=border, channel_axis=-1) == pytest.approx(expected_ssim, rel=1e-12)
     # channels first give the same numbers
@@ -100,17 +106,23 @@ def test_scores_on_rgb_equal_skimage(pair, border):
 def test_scores_do_not_depend_on_the_input_dtype(dtype):
     reference, test = random_pair(5, shape=(24, 24))
     expected = (psnr(reference, test), ssim(reference, test))
-    assert (psnr(reference.astype(dtype), test.astype(dtype)), ssim(reference.astype(dtype), test.astype(dtype))) \
-        == pytest.approx(expected, rel=1e-12)
+    assert (
+        psnr(reference.astype(dtype), test.astype(dtype)),
+        ssim(reference.astype(dtype), test.astype(dtype)),
+    ) == pytest.approx(expected, rel=1e-12)
 
 
 def test_data_range_is_used():
     reference, test = (a / 255.0 for a in random_pair(2, shape=(20, 20)))
     assert psnr(reference, test, data_range=1.0) == pytest.approx(
-        peak_signal_noise_ratio(reference, test, data_range=1.0), rel=1e-12)
+        peak_signal_noise_ratio(reference, test, data_range=1.0), rel=1e-12
+    )
     assert ssim(reference, test, data_range=1.0) == pytest.approx(
-        structural_similarity(reference, test, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
-                              data_range=1.0), rel=1e-12)
+        structural_similarity(
+            reference, test, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1.0
+        ),
+        rel=1e-12,
+    )
 
 
 @pytest.mark.parametrize("border", [1, 3])
@@ -136,17 +148,17 @@ def test_identical_images_give_inf_and_one():
 
 
 def ssim_loops(x, y, data_range=255.0):
-    """SSIM from the SPEC's words: Gaussian window (sigma 1.5, radius 5, symmetric extension of the image),
+    """SSIM from the words of docs/quality.md: Gaussian window (sigma 1.5, radius 5, symmetric extension of the image),
     population moments, K1 0.01, K2 0.03, mean over the pixels at least 5 from the edge."""
     offsets = np.arange(-5, 6)
-    g = np.exp(-offsets**2 / (2 * 1.5**2))
+    g = np.exp(-(offsets**2) / (2 * 1.5**2))
     weights = np.outer(g, g) / np.outer(g, g).sum()
     xp, yp = np.pad(x, 5, mode="symmetric"), np.pad(y, 5, mode="symmetric")
     c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
     values = []
     for i in range(5, x.shape[0] - 5):
         for j in range(5, x.shape[1] - 5):
-            wx, wy = xp[i:i + 11, j:j + 11], yp[i:i + 11, j:j + 11]
+            wx, wy = xp[i : i + 11, j : j + 11], yp[i : i + 11, j : j + 11]
             mx, my = (weights * wx).sum(), (weights * wy).sum()
             vx, vy = (weights * wx * wx).sum() - mx**2, (weights * wy * wy).sum() - my**2
             cov = (weights * wx * wy).sum() - mx * my
@@ -167,16 +179,19 @@ def test_psnr_equals_its_definition():
     assert psnr(reference, test) == pytest.approx(10 * np.log10(255**2 / 2.5), rel=1e-14)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"test": np.zeros((20, 21))}, r"same shape, got \(20, 20\) and \(20, 21\)"),
-    ({"border": -1}, "border must be an integer >= 0, got -1"),
-    ({"border": 1.5}, "border must be an integer >= 0, got 1.5"),
-    ({"border": 5}, "border=5 leaves 10x10 pixels of 20x20 images; at least 11x11 are needed"),
-    ({"data_range": 0}, "data_range must be a finite number > 0"),
-    ({"channel_axis": -1}, r"3-D with channel_axis=-1, got shape \(20, 20\)"),
-    ({"reference": np.zeros((20, 20, 3)), "test": np.zeros((20, 20, 3))}, r"2-D \(H, W\) without channel_axis"),
-    ({"reference": np.zeros(20), "test": np.zeros(20)}, "reference must be 2-D or 3-D"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"test": np.zeros((20, 21))}, r"same shape, got \(20, 20\) and \(20, 21\)"),
+        ({"border": -1}, "border must be an integer >= 0, got -1"),
+        ({"border": 1.5}, "border must be an integer >= 0, got 1.5"),
+        ({"border": 5}, "border=5 leaves 10x10 pixels of 20x20 images; at least 11x11 are needed"),
+        ({"data_range": 0}, "data_range must be a finite number > 0"),
+        ({"channel_axis": -1}, r"3-D with channel_axis=-1, got shape \(20, 20\)"),
+        ({"reference": np.zeros((20, 20, 3)), "test": np.zeros((20, 20, 3))}, r"2-D \(H, W\) without channel_axis"),
+        ({"reference": np.zeros(20), "test": np.zeros(20)}, "reference must be 2-D or 3-D"),
+    ],
+)
 def test_ssim_validation(kwargs, message):
     arguments = {"reference": np.zeros((20, 20)), "test": np.zeros((20, 20))} | kwargs
     with pytest.raises(ValueError, match=message):
@@ -192,6 +207,7 @@ def test_psnr_validation():
 
 # --------------------------------------------------------------------------- frames and sets
 
+
 @pytest.mark.parametrize("scale", [2, 4])
 def test_frame_quality_is_y_and_rgb_with_the_scale_cropped(scale):
     hr, sr = random_pair(7, shape=(48, 48, 3))
@@ -201,9 +217,11 @@ def test_frame_quality_is_y_and_rgb_with_the_scale_cropped(scale):
     assert scores["psnr_y"] == pytest.approx(peak_signal_noise_ratio(y_hr, y_sr, data_range=255), rel=1e-12)
     assert scores["ssim_y"] == pytest.approx(structural_similarity(y_hr, y_sr, **SKIMAGE_SSIM), rel=1e-12)
     assert scores["psnr_rgb"] == pytest.approx(
-        peak_signal_noise_ratio(crop(hr, scale), crop(sr, scale), data_range=255), rel=1e-12)
+        peak_signal_noise_ratio(crop(hr, scale), crop(sr, scale), data_range=255), rel=1e-12
+    )
     assert scores["ssim_rgb"] == pytest.approx(
-        structural_similarity(crop(hr, scale), crop(sr, scale), channel_axis=-1, **SKIMAGE_SSIM), rel=1e-12)
+        structural_similarity(crop(hr, scale), crop(sr, scale), channel_axis=-1, **SKIMAGE_SSIM), rel=1e-12
+    )
 
 
 def test_frame_quality_validation():
@@ -240,8 +258,9 @@ def test_quality_set_writes_one_row_per_frame(sets, tmp_path):
     assert len(table) == 3 + 35
     assert table["clip_id"].tolist() == ["s1_ne_01"] * 3 + ["s2_po_02"] * 35
     assert table["frame"].tolist() == list(range(3)) + list(range(35))
-    expected = [frame_quality(hr_frame, sr_frame, scale=2)
-                for hr, sr, _ in clips.values() for hr_frame, sr_frame in zip(hr, sr)]
+    expected = [
+        frame_quality(hr_frame, sr_frame, scale=2) for hr, sr, _ in clips.values() for hr_frame, sr_frame in zip(hr, sr)
+    ]
     for name in ("psnr_y", "ssim_y", "psnr_rgb", "ssim_rgb"):
         np.testing.assert_allclose(table[name], [e[name] for e in expected], rtol=1e-12)
         assert means[name] == pytest.approx(np.mean([e[name] for e in expected]), rel=1e-12)
@@ -254,8 +273,9 @@ def test_quality_set_upscales_lr_sets_bicubically(sets, tmp_path):
     output = tmp_path / "quality" / "LR64.tsv"
     means = quality_set(folders["HR128"], folders["LR64"], ["s1_ne_01"], output, scale=2, upscale_lr=True)
     hr, _, lr = clips["s1_ne_01"]
-    expected = [frame_quality(h, cv2.resize(l, (24, 24), interpolation=cv2.INTER_CUBIC), scale=2)
-                for h, l in zip(hr, lr)]
+    expected = [
+        frame_quality(h, cv2.resize(l, (24, 24), interpolation=cv2.INTER_CUBIC), scale=2) for h, l in zip(hr, lr)
+    ]
     table = pd.read_csv(output, sep="\t")
     np.testing.assert_allclose(table["psnr_y"], [e["psnr_y"] for e in expected], rtol=1e-12)
     np.testing.assert_allclose(table["ssim_rgb"], [e["ssim_rgb"] for e in expected], rtol=1e-12)
@@ -279,8 +299,11 @@ def test_quality_set_errors_name_the_file(sets, tmp_path):
     with pytest.raises(FileNotFoundError, match=r"SR64-esrgan/s2_po_02\.npy: clip file missing"):
         quality_set(folders["HR128"], folders["SR64-esrgan"], ["s1_ne_01", "s2_po_02"], output, scale=2)
     save_clip(folders["SR64-esrgan"] / "s1_ne_01.npy", np.zeros((3, 20, 24, 3), dtype=np.uint8))
-    with pytest.raises(ValueError, match=r"SR64-esrgan/s1_ne_01\.npy: clip of shape \(3, 20, 24, 3\) does not "
-                                         r"match the HR clip .*HR128/s1_ne_01\.npy of shape \(3, 24, 24, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"SR64-esrgan/s1_ne_01\.npy: clip of shape \(3, 20, 24, 3\) does not "
+        r"match the HR clip .*HR128/s1_ne_01\.npy of shape \(3, 24, 24, 3\)",
+    ):
         quality_set(folders["HR128"], folders["SR64-esrgan"], ["s1_ne_01"], output, scale=2)
     with pytest.raises(ValueError, match=r"LR64/s1_ne_01\.npy: LR clip of shape \(3, 12, 12, 3\) upscaled x4"):
         quality_set(folders["HR128"], folders["LR64"], ["s1_ne_01"], output, scale=4, upscale_lr=True)

@@ -1,7 +1,7 @@
-"""Reliability under bad input (SPEC §13): bad datasets, bad downloads, unwritable paths.
+"""Reliability under bad input (docs/reliability.md): bad datasets, bad downloads, unwritable paths.
 
 Every failure is a clear error naming the file or key and the problem, and leaves no partial output.
-Cases already covered elsewhere are listed in the README's "Reliability" table, not repeated here.
+Cases already covered elsewhere are listed in the table of docs/reliability.md, not repeated here.
 """
 
 import hashlib
@@ -31,8 +31,14 @@ from mesr.io import save_clip
 #: The paper's models dropped: the bicubic baseline alone, at x2 only (no training, no TensorFlow).
 BICUBIC_ONLY = {
     "degrade": {"scales": [2]},
-    "models": {"bicubic": {"arch": "bicubic", "scales": [2]}, "esrgan": None, "psnr_large": None,
-               "psnr_small": None, "noise_cancel": None, "nesrgan_plus": None},
+    "models": {
+        "bicubic": {"arch": "bicubic", "scales": [2]},
+        "esrgan": None,
+        "psnr_large": None,
+        "psnr_small": None,
+        "noise_cancel": None,
+        "nesrgan_plus": None,
+    },
 }
 
 
@@ -78,25 +84,49 @@ def write_set(tmp_path, frames):
     return set_dir, tmp_path / "manifest.tsv"
 
 
-@pytest.mark.parametrize("descriptor, params, temporal, frames, message", [
-    ("lbp_top", {"radii": [1, 1, 2]}, None, 3,
-     r"clip s2_po_01 \(.*s2_po_01\.npy\) has 3 frame\(s\), too few for lbp_top with radii\[2\] \(t\) = 2 "
-     r"\(features\.lbp_top\.radii\): it needs at least 5 frames; .*features\.temporal \(TIM\)"),
-    ("lpq_top", {}, None, 1,
-     r"clip s2_po_01 \(.*\) has 1 frame\(s\), too few for lpq_top with window\[2\] \(t\) = 5 "
-     r"\(features\.lpq_top\.window\): it needs at least 5 frames"),
-    ("lbp_top", {}, 8, 1,
-     r"clip s2_po_01 \(.*\) has 1 frame; features\.temporal \(TIM to 8 frames\) needs clips of at least 2 frames"),
-    ("lbp_top", {"radii": [1, 1, 2]}, 3, 6,
-     r"features\.temporal = 3 resamples every clip to 3 frames, too few for lbp_top with radii\[2\] \(t\) = 2 "
-     r"\(features\.lbp_top\.radii\): it needs at least 5 frames; raise features\.temporal"),
-])
+@pytest.mark.parametrize(
+    "descriptor, params, temporal, frames, message",
+    [
+        (
+            "lbp_top",
+            {"radii": [1, 1, 2]},
+            None,
+            3,
+            r"clip s2_po_01 \(.*s2_po_01\.npy\) has 3 frame\(s\), too few for lbp_top with radii\[2\] \(t\) = 2 "
+            r"\(features\.lbp_top\.radii\): it needs at least 5 frames; .*features\.temporal \(TIM\)",
+        ),
+        (
+            "lpq_top",
+            {},
+            None,
+            1,
+            r"clip s2_po_01 \(.*\) has 1 frame\(s\), too few for lpq_top with window\[2\] \(t\) = 5 "
+            r"\(features\.lpq_top\.window\): it needs at least 5 frames",
+        ),
+        (
+            "lbp_top",
+            {},
+            8,
+            1,
+            r"clip s2_po_01 \(.*\) has 1 frame; features\.temporal \(TIM to 8 frames\) needs clips of at least 2 frames",
+        ),
+        (
+            "lbp_top",
+            {"radii": [1, 1, 2]},
+            3,
+            6,
+            r"features\.temporal = 3 resamples every clip to 3 frames, too few for lbp_top with radii\[2\] \(t\) = 2 "
+            r"\(features\.lbp_top\.radii\): it needs at least 5 frames; raise features\.temporal",
+        ),
+    ],
+)
 def test_clip_too_short_for_the_descriptor_named(tmp_path, descriptor, params, temporal, frames, message):
     """The features stage fails on the first clip too short, naming it, its frames, the setting and the minimum."""
     set_dir, manifest = write_set(tmp_path, frames)
     with pytest.raises(ValueError, match=message):
-        extract_set(set_dir, manifest, descriptor=descriptor, params=params, temporal=temporal,
-                    output=tmp_path / "features.npz")
+        extract_set(
+            set_dir, manifest, descriptor=descriptor, params=params, temporal=temporal, output=tmp_path / "features.npz"
+        )
     assert not (tmp_path / "features.npz").exists() and not list(tmp_path.glob(".*"))
 
 
@@ -174,8 +204,11 @@ def test_part_the_server_cannot_resume_is_discarded(tmp_path, archive):
 def test_credentials_in_the_url_refused_without_echoing_them(tmp_path):
     message = r"dataset\.source: http://example\.org/smic\.zip carries credentials"
     with pytest.raises(ValueError, match=message) as error:
-        acquire_dataset({"source": "http://alice:s3cret-pw@example.org/smic.zip"}, tmp_path / "smic",
-                        downloads=tmp_path / "downloads")
+        acquire_dataset(
+            {"source": "http://alice:s3cret-pw@example.org/smic.zip"},
+            tmp_path / "smic",
+            downloads=tmp_path / "downloads",
+        )
     assert "s3cret-pw" not in str(error.value) and "alice" not in str(error.value)
 
 
@@ -189,8 +222,11 @@ def test_unwritable_destination_named(tmp_path, archive, writer):
             download(f"{server.url}/smic.tar.gz", blocker / "downloads" / "smic.tar.gz")
     elif writer == "acquire":
         with pytest.raises(OSError) as error:
-            acquire_dataset({"source": "synthetic", "synthetic": {"preset": "mini"}}, blocker / "smic",
-                            downloads=tmp_path / "downloads")
+            acquire_dataset(
+                {"source": "synthetic", "synthetic": {"preset": "mini"}},
+                blocker / "smic",
+                downloads=tmp_path / "downloads",
+            )
     else:
         write_tree(tmp_path / "smic", [(1, "negative", 1, range(10000, 10006))])
         with pytest.raises(OSError) as error:
@@ -265,15 +301,20 @@ def test_one_subject_and_a_short_clip_fail_clearly(tmp_path):
     write_clip(hs, 1, "negative", 1, range(10000, 10006))
     write_clip(hs, 1, "positive", 1, range(20000, 20006), seed=1)
     write_clip(hs, 1, "surprise", 1, range(30000, 30003), seed=2)
-    config = {**BICUBIC_ONLY, "dataset": {"source": str(tmp_path / "smic")},
-              "features": {"lbp_top": {"radii": [1, 1, 1]}}}
+    config = {
+        **BICUBIC_ONLY,
+        "dataset": {"source": str(tmp_path / "smic")},
+        "features": {"lbp_top": {"radii": [1, 1, 1]}},
+    }
     targets = [f"results/evaluation/HR128/{d}/metrics.json" for d in ("lbp_top", "lpq_top")]
     result = snakemake(tmp_path / "run", *targets, "--cores", "2", "--keep-going", config=config, check=False)
     console = result.stdout + result.stderr
     assert result.returncode != 0
     assert "LOSO needs at least two subjects, results/features/HR128/lbp_top.npz has 1 (subject 1)" in console
-    assert ("clip s1_sur_01 (results/sets/HR128/s1_sur_01.npy) has 3 frame(s), too few for lpq_top with "
-            "window[2] (t) = 5 (features.lpq_top.window): it needs at least 5 frames") in console
+    assert (
+        "clip s1_sur_01 (results/sets/HR128/s1_sur_01.npy) has 3 frame(s), too few for lpq_top with "
+        "window[2] (t) = 5 (features.lpq_top.window): it needs at least 5 frames"
+    ) in console
     results = tmp_path / "run" / "results"
     assert not (results / "features" / "HR128" / "lpq_top.npz").exists()
     assert not (results / "evaluation").exists() or not list((results / "evaluation").rglob("*.*"))

@@ -1,4 +1,4 @@
-"""Reliability under faults (SPEC §13): killed runs, killed trainings, secrets.
+"""Reliability under faults (docs/reliability.md): killed runs, killed trainings, secrets.
 
 A run killed with SIGKILL leaves no output that looks complete, and ``snakemake --unlock`` then
 ``snakemake --rerun-incomplete`` finishes it with the results of an uninterrupted run, byte for byte.
@@ -31,8 +31,18 @@ pytestmark = pytest.mark.workflow
 def start(workdir, config, *arguments):
     """Start snakemake on ``config`` in its own process group (so that the test can kill all of it)."""
     (workdir / "test-config.yaml").write_text(yaml.safe_dump(config))
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-               *arguments, "--configfile", str(workdir / "test-config.yaml")]  # targets before --configfile
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        *arguments,
+        "--configfile",
+        str(workdir / "test-config.yaml"),
+    ]  # targets before --configfile
     with open(workdir / "console.txt", "w") as console:
         return subprocess.Popen(command, cwd=workdir, stdout=console, stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -83,7 +93,7 @@ def test_killed_run_leaves_nothing_that_looks_complete_and_resumes_to_the_same_b
     reference = result_files(mini_run)
     left = result_files(workdir)
     assert half_written.name in [Path(name).parts[1] for name in left if name.startswith("sets/.")]
-    assert not (sets / half_written.name[1:-len(".partial")]).exists()
+    assert not (sets / half_written.name[1 : -len(".partial")]).exists()
     for name, path in left.items():  # whatever has its final name is complete
         if looks_complete(name):
             assert digest(path) == digest(reference[name]), f"{name} is left incomplete"
@@ -99,11 +109,17 @@ def test_killed_run_leaves_nothing_that_looks_complete_and_resumes_to_the_same_b
 def test_killed_training_resumes_from_its_checkpoint(tmp_path):
     """A training job killed after its first checkpoint resumes from it when the workflow is rerun, and its
     training curve still starts at step 0."""
-    training = {**TINY_TRAINING, "psnr": {**TINY_TRAINING["psnr"], "steps": 120},
-                "validation": {"every": 20, "patches": 4}, "checkpoint_every": 20}
+    training = {
+        **TINY_TRAINING,
+        "psnr": {**TINY_TRAINING["psnr"], "steps": 120},
+        "validation": {"every": 20, "patches": 4},
+        "checkpoint_every": 20,
+    }
     psnr_small = {**MINI["models"]["psnr_small"], "training": training}
-    config = {"dataset": MINI["dataset"],
-              "models": {**MINI["models"], "esrgan": None, "bicubic": None, "psnr_small": psnr_small}}
+    config = {
+        "dataset": MINI["dataset"],
+        "models": {**MINI["models"], "esrgan": None, "bicubic": None, "psnr_small": psnr_small},
+    }
     folder = tmp_path / "results" / "models" / "psnr_small" / "x2"
     target = str(folder.relative_to(tmp_path) / "weights.hdf5")
     checkpoint = folder / "checkpoint" / "checkpoint.npz"
@@ -138,14 +154,22 @@ def test_credentials_from_the_environment_are_written_nowhere(tmp_path, monkeypa
     write_tree(tmp_path / "src", [(1, "negative", 1, range(10000, 10006)), (2, "surprise", 1, range(20000, 20008))])
     monkeypatch.setenv("MESR_TEST_USER", SECRET_USER)
     monkeypatch.setenv("MESR_TEST_PASS", "wrong-" + SECRET_PASSWORD)
-    secrets = [SECRET_USER, SECRET_PASSWORD, base64.b64encode(f"{SECRET_USER}:{SECRET_PASSWORD}".encode()).decode(),
-               base64.b64encode(f"{SECRET_USER}:wrong-{SECRET_PASSWORD}".encode()).decode()]
+    secrets = [
+        SECRET_USER,
+        SECRET_PASSWORD,
+        base64.b64encode(f"{SECRET_USER}:{SECRET_PASSWORD}".encode()).decode(),
+        base64.b64encode(f"{SECRET_USER}:wrong-{SECRET_PASSWORD}".encode()).decode(),
+    ]
     targets = ["results/manifest.tsv", "results/config.yaml"]
     consoles = []
     with FileServer({"/smic.tar.gz": tar_gz_of(tmp_path / "src" / "SMIC_all_cropped")}) as server:
         server.auth = (SECRET_USER, SECRET_PASSWORD)
-        config = {"dataset": {"source": f"{server.url}/smic.tar.gz",
-                              "credentials": {"username_env": "MESR_TEST_USER", "password_env": "MESR_TEST_PASS"}}}
+        config = {
+            "dataset": {
+                "source": f"{server.url}/smic.tar.gz",
+                "credentials": {"username_env": "MESR_TEST_USER", "password_env": "MESR_TEST_PASS"},
+            }
+        }
         failed = snakemake(tmp_path / "run", *targets, "--cores", "1", config=config, check=False)
         assert failed.returncode != 0 and "HTTP 401" in failed.stdout + failed.stderr
         consoles.append(failed.stdout + failed.stderr)

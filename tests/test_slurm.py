@@ -43,7 +43,9 @@ def _slurm_ready():
         result = subprocess.run(["sinfo", "--noheader", "--format=%t"], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return False
-    return result.returncode == 0 and any(state.rstrip("*~#") in {"idle", "mix", "alloc"} for state in result.stdout.split())
+    return result.returncode == 0 and any(
+        state.rstrip("*~#") in {"idle", "mix", "alloc"} for state in result.stdout.split()
+    )
 
 
 @pytest.fixture(scope="session")
@@ -53,8 +55,10 @@ def slurm_cluster():
     ours = conf.is_file() and MARKER in conf.read_text()
     if _slurm_ready():
         if not ours and os.environ.get("MESR_TEST_SLURM") != "existing":
-            pytest.skip("a SLURM cluster not made by tests/slurm/setup.sh runs here; "
-                        "MESR_TEST_SLURM=existing submits the test jobs to it")
+            pytest.skip(
+                "a SLURM cluster not made by tests/slurm/setup.sh runs here; "
+                "MESR_TEST_SLURM=existing submits the test jobs to it"
+            )
         yield
         return
     if os.geteuid() != 0:
@@ -77,8 +81,11 @@ def _memory_overrides():
     node = subprocess.run(["sinfo", "--noheader", "--format=%m"], capture_output=True, text=True).stdout.split()
     available = min(int(value.rstrip("+")) for value in node)
     profile = yaml.safe_load((PROFILE / "config.yaml").read_text())
-    too_big = [f"{rule}:mem_mb={available // 2}" for rule, resources in profile["set-resources"].items()
-               if resources.get("mem_mb", 0) > available]
+    too_big = [
+        f"{rule}:mem_mb={available // 2}"
+        for rule, resources in profile["set-resources"].items()
+        if resources.get("mem_mb", 0) > available
+    ]
     return ["--set-resources", *too_big] if too_big else []
 
 
@@ -91,8 +98,17 @@ def runs(slurm_cluster, tmp_path_factory):
         local_done = pool.submit(snakemake, local, *TARGETS, "--cores", "2", config=STUDY, timeout=900)
         # first status check 8 s after a submission: most jobs here take 5-7 s (the plugin adds 10 s per
         # check that finds nothing finished, and starts over after one that does)
-        result = snakemake(slurm, *TARGETS, "--profile", str(PROFILE), "--slurm-init-seconds-before-status-checks",
-                           "8", *_memory_overrides(), config=STUDY, timeout=900)
+        result = snakemake(
+            slurm,
+            *TARGETS,
+            "--profile",
+            str(PROFILE),
+            "--slurm-init-seconds-before-status-checks",
+            "8",
+            *_memory_overrides(),
+            config=STUDY,
+            timeout=900,
+        )
         local_done.result()
     return slurm, result.stdout + result.stderr, local
 
@@ -141,8 +157,14 @@ def test_network_jobs_get_the_gpu_one_at_a_time(runs):
 
 def test_slurm_results_equal_local_results(runs):
     slurm, _, local_run = runs
-    for pattern in ("results/features/**/*.npz", "results/evaluation/**/*.*", "results/tables/*.*",
-                    "results/manifest.tsv", "results/sets/HR128/*.npy", "results/sets/LR*/*.npy"):
+    for pattern in (
+        "results/features/**/*.npz",
+        "results/evaluation/**/*.*",
+        "results/tables/*.*",
+        "results/manifest.tsv",
+        "results/sets/HR128/*.npy",
+        "results/sets/LR*/*.npy",
+    ):
         local_files = _digests(local_run, pattern)
         assert local_files and _digests(slurm, pattern) == local_files, pattern
     sr_files = sorted(p.relative_to(local_run) for p in local_run.glob("results/sets/SR*/*.npy"))
@@ -151,8 +173,9 @@ def test_slurm_results_equal_local_results(runs):
         a, b = np.load(local_run / name).astype(int), np.load(slurm / name).astype(int)
         assert a.shape == b.shape and np.abs(a - b).max() <= 1, name
     for path in local_run.glob("results/quality/*.tsv"):
-        pd.testing.assert_frame_equal(pd.read_csv(slurm / path.relative_to(local_run), sep="\t"),
-                                      pd.read_csv(path, sep="\t"), rtol=1e-6)
+        pd.testing.assert_frame_equal(
+            pd.read_csv(slurm / path.relative_to(local_run), sep="\t"), pd.read_csv(path, sep="\t"), rtol=1e-6
+        )
 
 
 def test_a_finished_run_has_nothing_left_to_submit(runs):

@@ -1,16 +1,22 @@
 """Super-resolution architectures: parameter counts, layer names, custom layers, training step."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from mesr.sr import ARCHS, build
+from mesr.sr import ARCHS, build, check_params
 from mesr.sr.layers import GaussianNoiseInjection, MultiplyBeta, PixelShuffle
 from mesr.sr.nesrgan_plus import build_nesrgan_plus
 from mesr.sr.rdn import build_rdn
 from mesr.sr.rrdn import build_rrdn
 
+SRC = Path(__file__).resolve().parents[1] / "src"
 TINY = {
     "rdn": {"C": 2, "D": 2, "G": 4, "G0": 4},
     "rrdn": {"C": 2, "D": 2, "G": 4, "G0": 4, "T": 2},
@@ -22,7 +28,7 @@ def weighted_layer_names(model):
     return [layer.name for layer in model.layers if layer.weights]
 
 
-# --- parameter counts of the paper's configurations (SPEC §6) ---------------------------------
+# --- parameter counts of the paper's configurations (docs/models.md) ---------------------------------
 
 
 @pytest.mark.parametrize(
@@ -55,10 +61,10 @@ def test_rrdn_x2_has_fewer_shuffle_channels_than_x4():
 
 def test_rdn_layer_names_follow_isr():
     model = build_rdn(C=2, D=2, G=4, G0=4, scale=2)
-    assert weighted_layer_names(model) == [
-        "F_m1", "F_0", "F_1_1", "F_1_2", "LFF_1", "F_2_1", "F_2_2", "LFF_2",
-        "GFF_1", "GFF_2", "UPN1", "UPN2", "UPN3", "SR",
-    ]  # fmt: skip
+    assert (
+        weighted_layer_names(model)
+        == "F_m1 F_0 F_1_1 F_1_2 LFF_1 F_2_1 F_2_2 LFF_2 GFF_1 GFF_2 UPN1 UPN2 UPN3 SR".split()
+    )
     names = {layer.name for layer in model.layers}
     assert {"LR", "LRL_1", "LRL_2", "LRLs_Concat", "FDF", "UPsample", "RDB_Concat_2_2", "F_1_1_Relu"} <= names
     assert model.get_layer("UPN1").kernel_size == (5, 5)
@@ -108,8 +114,8 @@ def test_nesrgan_plus_dense_block_concatenation_widths():
 
 
 def test_nesrgan_plus_upsampling_stages():
-    assert [layer.name for layer in build_nesrgan_plus(nf=4, gc=4, nb=1, scale=2).layers
-            if layer.name.startswith("upconv") and layer.weights] == ["upconv1"]  # fmt: skip
+    layers = build_nesrgan_plus(nf=4, gc=4, nb=1, scale=2).layers
+    assert [layer.name for layer in layers if layer.name.startswith("upconv") and layer.weights] == ["upconv1"]
 
 
 def test_every_arch_is_buildable_and_named():
@@ -132,7 +138,9 @@ def test_pixel_shuffle_matches_its_definition():
         for w in range(4):
             for i in range(s):
                 for j in range(s):
-                    expected[:, h * s + i, w * s + j, :] = x[:, h, w, (i * s + j) * channels:(i * s + j + 1) * channels]
+                    expected[:, h * s + i, w * s + j, :] = x[
+                        :, h, w, (i * s + j) * channels : (i * s + j + 1) * channels
+                    ]
     np.testing.assert_array_equal(out, expected)
 
 
@@ -165,8 +173,11 @@ def test_nesrgan_plus_noise_layers_act_only_in_training():
     assert not np.array_equal(noisy(x, training=True).numpy(), plain(x, training=True).numpy())
 
 
-def test_build_switches_nesrgan_plus_noise_on_by_default():
+def test_nesrgan_plus_noise_is_on_by_default():
+    """One default, the builder's, which build (inference and training alike) uses too."""
     layers = build("nesrgan_plus", TINY["nesrgan_plus"], 2).layers
+    assert any(isinstance(layer, GaussianNoiseInjection) for layer in layers)
+    layers = build_nesrgan_plus(**TINY["nesrgan_plus"], scale=2).layers
     assert any(isinstance(layer, GaussianNoiseInjection) for layer in layers)
     layers = build("nesrgan_plus", {**TINY["nesrgan_plus"], "noise": False}, 2).layers
     assert not any(isinstance(layer, GaussianNoiseInjection) for layer in layers)
@@ -233,13 +244,45 @@ def test_params_must_be_a_mapping():
 
 
 def test_missing_param():
-    with pytest.raises(ValueError, match="params of arch 'rrdn' lack 'T'"):
+    with pytest.raises(ValueError, match=r"params: arch rrdn needs C, D, G, G0, T; missing T$"):
         build("rrdn", TINY["rdn"], 2)
 
 
 def test_unknown_param():
-    with pytest.raises(ValueError, match="params of arch 'rdn' have unknown key 'x'"):
+    with pytest.raises(ValueError, match=r"params: arch rdn needs C, D, G, G0 \(optional: kernel_size\); unknown x$"):
         build("rdn", {**TINY["rdn"], "x": 2}, 2)
+
+
+@pytest.mark.parametrize(
+    ("arch", "params", "message"),
+    [
+        ("rdn", {"C": 1, "D": 1, "G": 4}, "arch rdn needs C, D, G, G0 (optional: kernel_size); missing G0"),
+        (
+            "rdn",
+            {"C": 1, "D": 1, "G": 4, "G0": 4, "T": 2},
+            "arch rdn needs C, D, G, G0 (optional: kernel_size); unknown T",
+        ),
+        (
+            "nesrgan_plus",
+            {"nf": 4, "x": 1},
+            "arch nesrgan_plus needs nf, gc, nb (optional: noise, plus); missing gc, nb; unknown x",
+        ),
+    ],
+)
+def test_check_params_names_the_setting_and_what_is_wrong(arch, params, message):
+    with pytest.raises(ValueError) as error:
+        check_params(arch, params, name="models.tiny.params")
+    assert str(error.value) == f"models.tiny.params: {message}"
+    assert check_params(arch, {**TINY[arch]}) == TINY[arch]
+
+
+def test_check_params_does_not_load_tensorflow():
+    """The workflow checks its model registry with it when it starts: no TensorFlow there."""
+    code = (
+        "import sys; from mesr.sr import check_params; check_params('rdn', {'C': 1, 'D': 1, 'G': 4, 'G0': 4}); "
+        "assert not {'tensorflow', 'keras'} & set(sys.modules), sorted(sys.modules)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "PYTHONPATH": str(SRC)})
 
 
 @pytest.mark.parametrize("value", [0, -1, 2.5, True, "4"])

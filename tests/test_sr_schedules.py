@@ -8,23 +8,35 @@ from mesr.sr.schedules import LearningRate
 
 
 def stage(**settings):
-    return {"steps": 10, "learning_rate": 1e-3, "schedule": "step", "warmup_steps": 0, "decay_steps": None,
-            "decay_factor": 0.5, **settings}  # fmt: skip
+    return {
+        "steps": 10,
+        "learning_rate": 1e-3,
+        "schedule": "step",
+        "warmup_steps": 0,
+        "decay_steps": None,
+        "decay_factor": 0.5,
+        **settings,
+    }
 
 
-@pytest.mark.parametrize("settings, expected", [
-    # ISR: halved every 3 steps, counted from the stage's start
-    ({"decay_steps": 3}, [1e-3] * 3 + [5e-4] * 3 + [2.5e-4] * 3 + [1.25e-4]),
-    # constant
-    ({}, [1e-3] * 10),
-    # a linear warm-up over 4 steps, then ISR's steps (the warm-up counts in t // decay_steps)
-    ({"warmup_steps": 4, "decay_steps": 5}, [2.5e-4, 5e-4, 7.5e-4, 1e-3, 1e-3] + [5e-4] * 5),
-    # cosine over the 8 steps after a 2-step warm-up: 1e-3 * (1 + cos(pi * k / 8)) / 2, k = 0..7
-    ({"schedule": "cosine", "warmup_steps": 2},
-     [5e-4, 1e-3, 1e-3, 9.6194e-4, 8.5355e-4, 6.9134e-4, 5e-4, 3.0866e-4, 1.4645e-4, 3.806e-5]),
-    # cosine without warm-up: from the peak at step 0
-    ({"schedule": "cosine", "steps": 4}, [1e-3, 8.5355e-4, 5e-4, 1.4645e-4]),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "settings, expected",
+    [
+        # ISR: halved every 3 steps, counted from the stage's start
+        ({"decay_steps": 3}, [1e-3] * 3 + [5e-4] * 3 + [2.5e-4] * 3 + [1.25e-4]),
+        # constant
+        ({}, [1e-3] * 10),
+        # a linear warm-up over 4 steps, then ISR's steps (the warm-up counts in t // decay_steps)
+        ({"warmup_steps": 4, "decay_steps": 5}, [2.5e-4, 5e-4, 7.5e-4, 1e-3, 1e-3] + [5e-4] * 5),
+        # cosine over the 8 steps after a 2-step warm-up: 1e-3 * (1 + cos(pi * k / 8)) / 2, k = 0..7
+        (
+            {"schedule": "cosine", "warmup_steps": 2},
+            [5e-4, 1e-3, 1e-3, 9.6194e-4, 8.5355e-4, 6.9134e-4, 5e-4, 3.0866e-4, 1.4645e-4, 3.806e-5],
+        ),
+        # cosine without warm-up: from the peak at step 0
+        ({"schedule": "cosine", "steps": 4}, [1e-3, 8.5355e-4, 5e-4, 1.4645e-4]),
+    ],
+)
 def test_rates_match_hand_computed_values(settings, expected):
     rate = LearningRate(stage(**settings))
     values = [rate.value(t) for t in range(len(expected))]

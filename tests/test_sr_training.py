@@ -1,5 +1,6 @@
 """Training the SR networks: patch sampler, PSNR and GAN stages, checkpoints and resumption, outputs."""
 
+import copy
 import logging
 
 import cv2
@@ -8,6 +9,8 @@ import pandas as pd
 import pytest
 import skimage.data
 import yaml
+
+from workflow_runs import REPO
 
 from mesr.degrade import degrade
 from mesr.sr import build, load_weights
@@ -52,9 +55,18 @@ def noise_images():
 
 
 def run(tmp, *, arch="nesrgan_plus", training=None, seed=0, callback=None, images):
-    return train_model(arch=arch, params=TINY[arch], scale=2, training=training or GAN_RECIPE, images=images,
-                       output=tmp / "out" / "weights.hdf5", checkpoint_dir=tmp / "checkpoints",
-                       curve=tmp / "out" / "curve.tsv", seed=seed, callback=callback)  # fmt: skip
+    return train_model(
+        arch=arch,
+        params=TINY[arch],
+        scale=2,
+        training=training or GAN_RECIPE,
+        images=images,
+        output=tmp / "out" / "weights.hdf5",
+        checkpoint_dir=tmp / "checkpoints",
+        curve=tmp / "out" / "curve.tsv",
+        seed=seed,
+        callback=callback,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +87,7 @@ def test_sampler_pairs_are_the_degradation_of_their_hr_patch(noise_images, scale
     lr, hr = sampler.batch(0, 5)
     assert lr.shape == (5, 8, 8, 3) and hr.shape == (5, 8 * scale, 8 * scale, 3)
     assert lr.dtype == hr.dtype == np.uint8
-    sigma = {2: 0.8, 4: 1.6}[scale]  # SPEC §5
+    sigma = {2: 0.8, 4: 1.6}[scale]  # docs/degradation.md
     for low, high in zip(lr, hr):
         expected = degrade(high[None], scale=scale, blur_sigma=sigma, noise_sigma=0, seed=0, clip_id="any")[0]
         np.testing.assert_array_equal(low, expected)
@@ -115,8 +127,9 @@ def test_sampler_augments_hr_and_lr_alike(noise_images):
         assert len(found) == 1  # an augmented crop of exactly one place
         transforms_used.add(found[0][1:])
         # LR is the operator applied to the augmented HR patch: LR and HR are augmented alike
-        np.testing.assert_array_equal(low, degrade(high[None], scale=2, blur_sigma=0.8, noise_sigma=0, seed=0,
-                                                   clip_id="x")[0])  # fmt: skip
+        np.testing.assert_array_equal(
+            low, degrade(high[None], scale=2, blur_sigma=0.8, noise_sigma=0, seed=0, clip_id="x")[0]
+        )
     assert len(transforms_used) > 2
     plain = PatchSampler(noise_images, scale=2, patch_size=16, noise_sigma=0, augment=False, seed=0)
     assert not np.array_equal(plain.batch(0, 16)[1], hr)
@@ -195,7 +208,7 @@ def test_resolve_training_config_fills_defaults_and_validates():
         resolve_training_config({"batch_size": 0}, scale=2)
     with pytest.raises(ValueError, match="training.lr_operator must be one of"):
         resolve_training_config({"lr_operator": "nearest"}, scale=2)
-    with pytest.raises(ValueError, match="training.gan.beta_1 must be below 1"):
+    with pytest.raises(ValueError, match="training.gan.beta_1 must be a finite number > 0 and < 1, got 1.0"):
         resolve_training_config({"gan": {"beta_1": 1.0}}, scale=2)
     with pytest.raises(ValueError, match="at least one step"):
         resolve_training_config({"psnr": {"steps": 0}}, scale=2)
@@ -203,12 +216,53 @@ def test_resolve_training_config_fills_defaults_and_validates():
         resolve_training_config({"psnr": {"schedule": "linear"}}, scale=2)
     with pytest.raises(ValueError, match="training.gan.warmup_steps must be a non-negative integer, got -1"):
         resolve_training_config({"gan": {"warmup_steps": -1}}, scale=2)
+    with pytest.raises(ValueError, match="training.gan has unknown key 'epochs' \\(valid: steps, .*, relativistic"):
+        resolve_training_config({"gan": {"epochs": 3}}, scale=2)
+    with pytest.raises(ValueError, match="training.gan must be null or a mapping, got 5"):
+        resolve_training_config({"gan": 5}, scale=2)
+    with pytest.raises(ValueError, match="training.patch_size must be an integer >= 4, got 16.0"):
+        resolve_training_config({"patch_size": 16.0}, scale=2)
+    with pytest.raises(ValueError, match="training.noise_sigma must be a finite number >= 0, got nan"):
+        resolve_training_config({"noise_sigma": float("nan")}, scale=2)
+    with pytest.raises(ValueError, match="training.perceptual.layers\\[1\\] must be a string, got 3"):
+        resolve_training_config({"perceptual": {"layers": ["block1_conv1", 3]}}, scale=2)
 
 
-@pytest.mark.parametrize("weights, message", [
-    (None, "training.perceptual.weights is not set"),
-    ("/nonexistent/vgg19.h5", "VGG19 weights file /nonexistent/vgg19.h5 does not exist"),
-])  # fmt: skip
+def test_training_defaults_and_ranges_come_from_the_config_schema():
+    """One source: the library fills in what Snakemake fills in from config/schema.yaml, in the same order."""
+    from snakemake.utils import validate
+
+    from mesr.sr.patches import LR_OPERATORS
+    from mesr.sr.schedules import SCHEDULES
+    from mesr.sr.training import SCHEMA
+
+    given = {"images": "skimage", "patch_size": 8, "psnr": {"steps": 4}, "gan": {"steps": 2, "relativistic": True}}
+    config = {"dataset": {"source": "synthetic"}, "models": {"m": {"arch": "rdn", "training": copy.deepcopy(given)}}}
+    validate(config, str(SCHEMA), set_default=True)
+    filled = config["models"]["m"]["training"]
+    assert filled["gan"]["learning_rate"] == 1e-4 and filled["psnr"]["learning_rate"] == 4e-4
+    settings = {key: value for key, value in filled.items() if key not in ("images", "seed")}
+    given.pop("images")
+    resolved = resolve_training_config(given, scale=4)
+    assert resolve_training_config(settings, scale=4) == resolved
+    assert list(resolved) == [
+        key
+        for key in yaml.safe_load(SCHEMA.read_text())["$defs"]["training"]["properties"]
+        if key not in ("images", "seed")
+    ]
+    defs = yaml.safe_load(SCHEMA.read_text())["$defs"]
+    assert tuple(defs["training"]["properties"]["lr_operator"]["enum"]) == LR_OPERATORS
+    assert tuple(defs["psnr_stage"]["properties"]["schedule"]["enum"]) == SCHEDULES
+    assert tuple(defs["gan_stage"]["properties"]["schedule"]["enum"]) == SCHEDULES
+
+
+@pytest.mark.parametrize(
+    "weights, message",
+    [
+        (None, "training.perceptual.weights is not set"),
+        ("/nonexistent/vgg19.h5", "VGG19 weights file /nonexistent/vgg19.h5 does not exist"),
+    ],
+)
 def test_gan_stage_without_vgg19_weights_says_how_to_supply_them(tmp_path, image_dir, weights, message):
     training = {**GAN_RECIPE, "perceptual": {"weights": weights}}
     with pytest.raises(ValueError, match=message) as error:
@@ -241,21 +295,43 @@ def test_vgg19_weights_load_from_a_local_keras2_file(tmp_path):
 
 def test_psnr_steps_lower_the_loss(tmp_path, image_dir):
     losses = []
-    training = {"patch_size": 8, "batch_size": 4, "psnr": {"steps": 40, "learning_rate": 2e-3},
-                "validation": {"every": 40, "patches": 4}, "checkpoint_every": 40}  # fmt: skip
-    record = run(tmp_path, arch="rdn", training=training, images=image_dir,
-                 callback=lambda step, terms: losses.append(terms["loss"]))  # fmt: skip
+    training = {
+        "patch_size": 8,
+        "batch_size": 4,
+        "psnr": {"steps": 40, "learning_rate": 2e-3},
+        "validation": {"every": 40, "patches": 4},
+        "checkpoint_every": 40,
+    }
+    record = run(
+        tmp_path,
+        arch="rdn",
+        training=training,
+        images=image_dir,
+        callback=lambda step, terms: losses.append(terms["loss"]),
+    )
     assert len(losses) == 40 and set(record["steps"].values()) == {40, 0}
     assert np.mean(losses[-8:]) < 0.7 * np.mean(losses[:8])
 
 
 @pytest.mark.parametrize("arch, relativistic", [("rrdn", False), ("nesrgan_plus", True)])
-def test_one_gan_step_changes_generator_and_discriminator(noise_images, arch, relativistic):
-    from mesr.sr.training import _Trainer
+def test_one_gan_step_changes_generator_and_discriminator(tmp_path, noise_images, arch, relativistic):
+    from mesr.sr.training import _Run, _Trainer
 
-    config = resolve_training_config({**GAN_RECIPE, "gan": {**GAN_RECIPE["gan"], "relativistic": relativistic}},
-                                     scale=2)  # fmt: skip
-    trainer = _Trainer(arch, TINY[arch], 2, config, 0, "random")
+    training = {**GAN_RECIPE, "gan": {**GAN_RECIPE["gan"], "relativistic": relativistic}}
+    config = resolve_training_config(training, scale=2)
+    run = _Run(
+        arch=arch,
+        params=TINY[arch],
+        scale=2,
+        config=config,
+        seed=0,
+        images=tmp_path,
+        output=tmp_path / "weights.hdf5",
+        checkpoint_dir=tmp_path,
+        curve=tmp_path / "curve.tsv",
+        vgg_weights="random",
+    )
+    trainer = _Trainer(run)
     generator = [w.copy() for w in trainer.generator.get_weights()]
     discriminator = [w.copy() for w in trainer.discriminator.get_weights()]
     lr, hr = PatchSampler(noise_images, scale=2, patch_size=8, seed=0).batch(0, 2)
@@ -288,8 +364,7 @@ def test_resumed_training_ends_with_the_uninterrupted_weights(tmp_path, image_di
     for got, want in zip(resumed, expected):
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
     reference_curve = pd.read_csv(reference_dir / "out" / "curve.tsv", sep="\t")
-    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "out" / "curve.tsv", sep="\t"), reference_curve,
-                                  rtol=1e-4)  # fmt: skip
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "out" / "curve.tsv", sep="\t"), reference_curve, rtol=1e-4)
 
 
 def test_a_checkpoint_of_other_settings_is_not_resumed(tmp_path, image_dir, uninterrupted, caplog):
@@ -300,8 +375,13 @@ def test_a_checkpoint_of_other_settings_is_not_resumed(tmp_path, image_dir, unin
     )
     steps = []
     with caplog.at_level(logging.WARNING, logger="mesr.sr.training"):
-        run(tmp_path, images=image_dir, seed=1, callback=lambda step, losses: steps.append(step),
-            training={**GAN_RECIPE, "gan": None})  # fmt: skip
+        run(
+            tmp_path,
+            images=image_dir,
+            seed=1,
+            callback=lambda step, losses: steps.append(step),
+            training={**GAN_RECIPE, "gan": None},
+        )
     assert "is of other settings" in caplog.text and steps == [1, 2, 3]
 
 
@@ -334,3 +414,25 @@ def test_curve_follows_a_warmup_and_cosine_schedule(tmp_path, image_dir):
     assert curve["step"].tolist() == [0, 2, 4, 6]
     expected = [5e-4, 1e-3, 1e-3 * (1 + np.cos(np.pi / 4)) / 2, 1e-3 * (1 + np.cos(3 * np.pi / 4)) / 2]
     assert curve["learning_rate"].tolist() == pytest.approx(expected, rel=1e-5)
+
+
+def test_the_papers_recipes_in_config_yaml():
+    """ESRGAN: Adam 4e-4 halved every 100 epochs (1000 steps) in both stages; nESRGAN+: Adam 1e-4; demo noise-cancel
+    with the artefact-cancelling GAN stage."""
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["models"]
+    recipes = {
+        model: {k: v for k, v in config[model]["training"].items() if k != "images"}
+        for model in config
+        if config[model].get("training")
+    }
+    assert set(recipes) == {"esrgan", "nesrgan_plus"}  # the RDNs run ISR's published weights
+    esrgan = recipes["esrgan"]
+    for stage in ("psnr", "gan"):
+        assert esrgan[stage] == {"learning_rate": 4.0e-4, "decay_steps": 100000, "decay_factor": 0.5}
+        resolved = resolve_training_config(esrgan, scale=4)[stage]
+        assert (resolved["schedule"], resolved["learning_rate"], resolved["decay_steps"]) == ("step", 4e-4, 100000)
+    nesrgan = resolve_training_config(recipes["nesrgan_plus"], scale=4)
+    assert nesrgan["psnr"]["learning_rate"] == nesrgan["gan"]["learning_rate"] == 1e-4
+    assert nesrgan["gan"]["relativistic"] is True
+    demo = yaml.safe_load((REPO / "config" / "demo.yaml").read_text())["models"]["noise_cancel"]["training"]
+    assert demo["jpeg_quality"] == 50 and demo["gan"]["steps"] > 0 and demo["perceptual"] == {"weights": "random"}

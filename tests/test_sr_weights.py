@@ -45,8 +45,10 @@ def test_weights_filename_reproduces_isr_published_names():
     rdn_large, rdn_small = {"C": 6, "D": 20, "G": 64, "G0": 64}, {"C": 3, "D": 10, "G": 64, "G0": 64}
     assert weights_filename("rdn", rdn_large, 2, "PSNR_epoch086") == "rdn-C6-D20-G64-G064-x2_PSNR_epoch086.hdf5"
     assert weights_filename("rdn", rdn_small, 2, "PSNR_epoch134") == "rdn-C3-D10-G64-G064-x2_PSNR_epoch134.hdf5"
-    assert (weights_filename("rdn", rdn_large, 2, "ArtefactCancelling_epoch219")
-            == "rdn-C6-D20-G64-G064-x2_ArtefactCancelling_epoch219.hdf5")  # fmt: skip
+    assert (
+        weights_filename("rdn", rdn_large, 2, "ArtefactCancelling_epoch219")
+        == "rdn-C6-D20-G64-G064-x2_ArtefactCancelling_epoch219.hdf5"
+    )
     rrdn = {"T": 10, "G0": 32, "G": 32, "D": 3, "C": 4}  # order of the dict does not matter
     assert weights_filename("rrdn", rrdn, 4, "epoch299") == "rrdn-C4-D3-G32-G032-T10-x4_epoch299.hdf5"
 

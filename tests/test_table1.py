@@ -10,19 +10,34 @@ from mesr.report import paper
 from mesr.report.tables import LR_UPSCALED, table1, table1_rows, write_table
 
 PROVENANCE = {"config_sha256": "3f2a9c1e0b7d", "git_commit": "abc1234", "packages": {"numpy": "2.4.6"}}
-COLUMNS_T1 = ["Resolution", "Method", "Set", "PSNR (ours)", "PSNR (paper)", "PSNR (ours - paper)", "SSIM (ours)",
-              "SSIM (paper)", "SSIM (ours - paper)", "PSNR RGB (ours)", "SSIM RGB (ours)"]
+COLUMNS_T1 = [
+    "Resolution",
+    "Method",
+    "Set",
+    "PSNR (ours)",
+    "PSNR (paper)",
+    "PSNR (ours - paper)",
+    "SSIM (ours)",
+    "SSIM (paper)",
+    "SSIM (ours - paper)",
+    "PSNR RGB (ours)",
+    "SSIM RGB (ours)",
+]
 
 
 def write_quality(folder, set_name, psnr_y, ssim_y, psnr_rgb=None, ssim_rgb=None):
     """A quality TSV of len(psnr_y) frames over two clips."""
     n = len(psnr_y)
-    table = pd.DataFrame({
-        "clip_id": ["s1_ne_01"] * (n // 2) + ["s2_po_01"] * (n - n // 2),
-        "frame": list(range(n // 2)) + list(range(n - n // 2)),
-        "psnr_y": psnr_y, "ssim_y": ssim_y,
-        "psnr_rgb": psnr_rgb or [p - 1 for p in psnr_y], "ssim_rgb": ssim_rgb or [s - 0.01 for s in ssim_y],
-    })
+    table = pd.DataFrame(
+        {
+            "clip_id": ["s1_ne_01"] * (n // 2) + ["s2_po_01"] * (n - n // 2),
+            "frame": list(range(n // 2)) + list(range(n - n // 2)),
+            "psnr_y": psnr_y,
+            "ssim_y": ssim_y,
+            "psnr_rgb": psnr_rgb or [p - 1 for p in psnr_y],
+            "ssim_rgb": ssim_rgb or [s - 0.01 for s in ssim_y],
+        }
+    )
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{set_name}.tsv"
     table.to_csv(path, sep="\t", index=False)
@@ -53,30 +68,84 @@ def quality_files(root, sets=SETS):
 def test_table1_rows():
     assert table1_rows() == list(paper.TABLE1) + ["LR64", "LR32"]
     assert table1_rows(["HR128", "SR32-bicubic", "SR64-bicubic"], models=["bicubic"]) == [
-        "SR64-esrgan", "SR64-psnr_large", "SR64-psnr_small", "SR64-noise_cancel", "SR64-bicubic",
-        "SR32-esrgan", "SR32-nesrgan_plus", "SR32-bicubic", "LR64", "LR32"]
+        "SR64-esrgan",
+        "SR64-psnr_large",
+        "SR64-psnr_small",
+        "SR64-noise_cancel",
+        "SR64-bicubic",
+        "SR32-esrgan",
+        "SR32-nesrgan_plus",
+        "SR32-bicubic",
+        "LR64",
+        "LR32",
+    ]
 
 
 def test_table1_from_the_quality_files_of_the_config(quality):
     df = table1(quality_files(quality), provenance=PROVENANCE)
     assert list(df.columns) == COLUMNS_T1
-    assert list(df["Set"]) == ["SR64-esrgan", "SR64-psnr_large", "SR64-psnr_small", "SR64-noise_cancel",
-                               "SR64-bicubic", "SR32-esrgan", "SR32-nesrgan_plus", "LR64", "LR32"]
+    assert list(df["Set"]) == [
+        "SR64-esrgan",
+        "SR64-psnr_large",
+        "SR64-psnr_small",
+        "SR64-noise_cancel",
+        "SR64-bicubic",
+        "SR32-esrgan",
+        "SR32-nesrgan_plus",
+        "LR64",
+        "LR32",
+    ]
     rows = df.set_index("Set")
     # means 35.5 dB / 0.985; paper 35.79 / 0.9826
-    assert rows.loc["SR64-esrgan"].tolist() == ["SR 64", "ESRGAN", "35.50", "35.79", "-0.29", "0.9850", "0.9826",
-                                                "+0.0024", "34.25", "0.9725"]
-    assert rows.loc["SR64-psnr_large"].tolist() == ["SR 64", "RDN psnr-large", "not run", "36.58", "n.a.",
-                                                    "not run", "0.9789", "n.a.", "not run", "not run"]
+    assert rows.loc["SR64-esrgan"].tolist() == [
+        "SR 64",
+        "ESRGAN",
+        "35.50",
+        "35.79",
+        "-0.29",
+        "0.9850",
+        "0.9826",
+        "+0.0024",
+        "34.25",
+        "0.9725",
+    ]
+    assert rows.loc["SR64-psnr_large"].tolist() == [
+        "SR 64",
+        "RDN psnr-large",
+        "not run",
+        "36.58",
+        "n.a.",
+        "not run",
+        "0.9789",
+        "n.a.",
+        "not run",
+        "not run",
+    ]
     # rounding to the paper's value gives +0.00, never -0.00
-    assert rows.loc["SR64-psnr_small", ["PSNR (ours)", "PSNR (ours - paper)", "SSIM (ours - paper)"]].tolist() \
-        == ["37.41", "+0.00", "+0.0000"]
-    assert rows.loc["SR32-nesrgan_plus", ["Method", "PSNR (ours)", "PSNR (paper)", "PSNR (ours - paper)"]].tolist() \
-        == ["nESRGAN+", "25.12", "23.08", "+2.04"]
-    assert rows.loc["SR64-bicubic"].tolist() == ["SR 64", "Bicubic", "30.50", "-", "-", "0.9250", "-", "-",
-                                                 "29.50", "0.9150"]
-    assert rows.loc["LR64"].tolist() == ["LR 64", LR_UPSCALED, "29.50", "-", "-", "0.9100", "-", "-", "28.50",
-                                         "0.9000"]
+    assert rows.loc["SR64-psnr_small", ["PSNR (ours)", "PSNR (ours - paper)", "SSIM (ours - paper)"]].tolist() == [
+        "37.41",
+        "+0.00",
+        "+0.0000",
+    ]
+    assert rows.loc["SR32-nesrgan_plus", ["Method", "PSNR (ours)", "PSNR (paper)", "PSNR (ours - paper)"]].tolist() == [
+        "nESRGAN+",
+        "25.12",
+        "23.08",
+        "+2.04",
+    ]
+    assert rows.loc["SR64-bicubic"].tolist() == [
+        "SR 64",
+        "Bicubic",
+        "30.50",
+        "-",
+        "-",
+        "0.9250",
+        "-",
+        "-",
+        "29.50",
+        "0.9150",
+    ]
+    assert rows.loc["LR64"].tolist() == ["LR 64", LR_UPSCALED, "29.50", "-", "-", "0.9100", "-", "-", "28.50", "0.9000"]
     assert rows.loc["LR32", ["Method", "PSNR (ours)", "PSNR (paper)"]].tolist() == [LR_UPSCALED, "not run", "-"]
     assert rows.loc["SR32-esrgan", "PSNR (paper)"] == "29.50"
     assert df.attrs["provenance"] == PROVENANCE
@@ -119,10 +188,12 @@ def test_table1_from_quality_set_outputs(tmp_path):
     save_clip(tmp_path / "sets/HR128/c1.npy", hr)
     save_clip(tmp_path / "sets/SR64-esrgan/c1.npy", np.clip(hr + rng.normal(0, 5, hr.shape), 0, 255).astype(np.uint8))
     save_clip(tmp_path / "sets/LR64/c1.npy", hr[:, ::2, ::2])
-    means = quality_set(tmp_path / "sets/HR128", tmp_path / "sets/SR64-esrgan", ["c1"],
-                        tmp_path / "quality/SR64-esrgan.tsv", scale=2)
-    quality_set(tmp_path / "sets/HR128", tmp_path / "sets/LR64", ["c1"], tmp_path / "quality/LR64.tsv", scale=2,
-                upscale_lr=True)
+    means = quality_set(
+        tmp_path / "sets/HR128", tmp_path / "sets/SR64-esrgan", ["c1"], tmp_path / "quality/SR64-esrgan.tsv", scale=2
+    )
+    quality_set(
+        tmp_path / "sets/HR128", tmp_path / "sets/LR64", ["c1"], tmp_path / "quality/LR64.tsv", scale=2, upscale_lr=True
+    )
     rows = table1(quality_files(tmp_path / "quality", ["SR64-esrgan", "LR64"])).set_index("Set")
     assert rows.loc["SR64-esrgan", "PSNR (ours)"] == f"{means['psnr_y']:.2f}"
     assert rows.loc["SR64-esrgan", "SSIM RGB (ours)"] == f"{means['ssim_rgb']:.4f}"

@@ -10,8 +10,17 @@ from mesr.report import paper
 from mesr.report.tables import table2, table2_extended, table2_rows, training_table, write_table
 
 PROVENANCE = {"config_hash": "3f2a9c1", "git_commit": "abc1234", "packages": {"numpy": "2.4.6", "pandas": "3.1.1"}}
-PAPER_ROWS = ["HR128", "SR64-esrgan", "SR64-psnr_large", "SR64-psnr_small", "SR64-noise_cancel",
-              "SR32-esrgan", "SR32-nesrgan_plus", "LR64", "LR32"]
+PAPER_ROWS = [
+    "HR128",
+    "SR64-esrgan",
+    "SR64-psnr_large",
+    "SR64-psnr_small",
+    "SR64-noise_cancel",
+    "SR32-esrgan",
+    "SR32-nesrgan_plus",
+    "LR64",
+    "LR32",
+]
 CLIPS = [f"s{s}_ne_{i:02d}" for s in (1, 2) for i in range(5)]
 
 
@@ -21,10 +30,19 @@ def write_result(root, set_name, descriptor, correct, *, accuracy=None, uf1=0.4,
     folder.mkdir(parents=True)
     true = ["negative", "positive"] * 5
     predicted = [t if c == "1" else "surprise" for t, c in zip(true, correct)]
-    pd.DataFrame({"clip_id": CLIPS, "subject": [1] * 5 + [2] * 5, "true": true, "predicted": predicted,
-                  "fold": [0] * 5 + [1] * 5}).to_csv(folder / "predictions.tsv", sep="\t", index=False)
+    pd.DataFrame(
+        {
+            "clip_id": CLIPS,
+            "subject": [1] * 5 + [2] * 5,
+            "true": true,
+            "predicted": predicted,
+            "fold": [0] * 5 + [1] * 5,
+        }
+    ).to_csv(folder / "predictions.tsv", sep="\t", index=False)
     accuracy = correct.count("1") / 10 if accuracy is None else accuracy
-    metrics = {"accuracy": accuracy, "uf1": uf1, "uar": uar, "recall": {}, "confusion": [], "labels": []}
+    labels = ["negative", "positive", "surprise"]
+    confusion = [[sum(t == a and p == b for t, p in zip(true, predicted)) for b in labels] for a in labels]
+    metrics = {"accuracy": accuracy, "uf1": uf1, "uar": uar, "recall": {}, "confusion": confusion, "labels": labels}
     (folder / "metrics.json").write_text(json.dumps(metrics))
     return folder / "metrics.json"
 
@@ -57,25 +75,55 @@ def metrics_and_predictions(root):
 
 def test_table2_rows_in_the_papers_order():
     assert table2_rows() == PAPER_ROWS
-    rows = table2_rows(["SR32-zeta", "SR64-bicubic", "SR32-bicubic", "SR64-nesrgan_plus", "LR64"],
-                       models=["zeta", "bicubic"])
-    assert rows == ["HR128", "SR64-esrgan", "SR64-psnr_large", "SR64-psnr_small", "SR64-noise_cancel",
-                    "SR64-nesrgan_plus", "SR64-bicubic",
-                    "SR32-esrgan", "SR32-nesrgan_plus", "SR32-zeta", "SR32-bicubic", "LR64", "LR32"]
+    rows = table2_rows(
+        ["SR32-zeta", "SR64-bicubic", "SR32-bicubic", "SR64-nesrgan_plus", "LR64"], models=["zeta", "bicubic"]
+    )
+    assert rows == [
+        "HR128",
+        "SR64-esrgan",
+        "SR64-psnr_large",
+        "SR64-psnr_small",
+        "SR64-noise_cancel",
+        "SR64-nesrgan_plus",
+        "SR64-bicubic",
+        "SR32-esrgan",
+        "SR32-nesrgan_plus",
+        "SR32-zeta",
+        "SR32-bicubic",
+        "LR64",
+        "LR32",
+    ]
     with pytest.raises(ValueError, match="set name must be one of HR128, LR64, LR32"):
         table2_rows(["SR16-esrgan"])
 
 
 def test_table2_from_the_evaluations_of_the_config(evaluation):
     df = table2(result_files(evaluation, "metrics.json"), provenance=PROVENANCE)
-    assert list(df.columns) == ["Resolution", "Method", "Set", "LBP-TOP (ours)", "LBP-TOP (paper)",
-                                "LPQ-TOP (ours)", "LPQ-TOP (paper)", "Li et al. 2019"]
-    assert list(df["Set"]) == PAPER_ROWS[:5] + ["SR64-bicubic"] + PAPER_ROWS[5:]
+    assert list(df.columns) == [
+        "Resolution",
+        "Method",
+        "Set",
+        "LBP-TOP (ours)",
+        "LBP-TOP (paper)",
+        "LPQ-TOP (ours)",
+        "LPQ-TOP (paper)",
+        "Li et al. 2019",
+    ]
+    assert list(df["Set"]) == PAPER_ROWS[:5] + ["SR64-bicubic"] + PAPER_ROWS[5:] + ["-"]
+    # the baseline of always answering the most frequent class: 5 negative of 10 clips, from the labels
+    assert df.iloc[-1].tolist() == ["-", "majority class", "-", "50.00", "-", "50.00", "-", "-"]
     rows = df.set_index("Set")
     assert rows.loc["HR128"].tolist() == ["HR 128", "-", "50.06", "50.06", "50.00", "52.43", "50.00"]
     assert rows.loc["SR64-esrgan"].tolist() == ["SR 64", "ESRGAN", "51.56", "51.43", "not run", "52.43", "52.44"]
-    assert rows.loc["SR64-psnr_large"].tolist() == ["SR 64", "RDN psnr-large", "not run", "50.67", "not run",
-                                                    "52.00", "-"]
+    assert rows.loc["SR64-psnr_large"].tolist() == [
+        "SR 64",
+        "RDN psnr-large",
+        "not run",
+        "50.67",
+        "not run",
+        "52.00",
+        "-",
+    ]
     assert rows.loc["SR64-bicubic"].tolist() == ["SR 64", "Bicubic", "0.00", "-", "not run", "-", "-"]
     assert rows.loc["SR32-nesrgan_plus", "Method"] == "nESRGAN+"
     assert rows.loc["LR64", "LBP-TOP (paper)"] == "49.20"
@@ -92,10 +140,13 @@ def test_table2_sets_the_config_does_not_produce_are_not_run(evaluation):
 
 
 def test_table2_from_a_mapping(evaluation, tmp_path):
-    mapping = {("SR64-esrgan", "lbp_top"): evaluation / "SR64-esrgan" / "lbp_top" / "metrics.json",
-               ("LR32", "lbp_top"): tmp_path / "absent" / "metrics.json"}
+    mapping = {
+        ("SR64-esrgan", "lbp_top"): evaluation / "SR64-esrgan" / "lbp_top" / "metrics.json",
+        ("LR32", "lbp_top"): tmp_path / "absent" / "metrics.json",
+    }
     df = table2(mapping).set_index("Set")
-    assert list(df.index) == PAPER_ROWS
+    assert list(df.index) == PAPER_ROWS + ["-"]
+    assert df.loc["-", ["LBP-TOP (ours)", "LPQ-TOP (ours)"]].tolist() == ["50.00", "not run"]  # no LPQ-TOP result
     assert df.loc["SR64-esrgan", "LBP-TOP (ours)"] == "51.56"
     assert df.loc["LR32", "LBP-TOP (ours)"] == "not run"
     assert df.loc["HR128", "LBP-TOP (ours)"] == "not run"
@@ -125,6 +176,31 @@ def test_table2_extended_with_exact_mcnemar(evaluation):
     assert df.loc["LR64", lbp].tolist() == ["50.00", "40.00", "45.00", "-", "-"]
     assert df.loc["HR128", "LPQ-TOP accuracy"] == "50.00"
     assert df.loc["SR64-esrgan", "LPQ-TOP p vs HR128"] == "not run"
+    # the fixture's files have no subject-mean accuracy nor intervals: shown as not applicable
+    assert df.loc["HR128", ["LBP-TOP subject-mean accuracy", "LBP-TOP UF1 95% CI"]].tolist() == ["-", "-"]
+    # always 'negative': 5 of 10 right; F1 negative 2*5/(5+10), the others 0; recall 1 and 0 over 2 classes
+    majority = df.loc[
+        "-", ["Method", "LBP-TOP accuracy", "LBP-TOP UF1", "LBP-TOP UAR", "LBP-TOP accuracy 95% CI", "LBP-TOP p vs LR"]
+    ]
+    assert majority.tolist() == ["majority class", "50.00", "22.22", "50.00", "-", "-"]
+
+
+def test_table2_extended_shows_the_bootstrap_intervals_and_the_subject_mean(evaluation):
+    path = evaluation / "HR128" / "lbp_top" / "metrics.json"
+    content = json.loads(path.read_text())
+    content.update(subject_mean_accuracy=0.48, ci95={"accuracy": [0.3, 0.7], "uf1": [0.25, 0.55], "uar": [0.3, 0.6]})
+    path.write_text(json.dumps(content))
+    row = table2_extended(*metrics_and_predictions(evaluation)).set_index("Set").loc["HR128"]
+    columns = ["accuracy", "accuracy 95% CI", "subject-mean accuracy", "UF1", "UF1 95% CI", "UAR", "UAR 95% CI"]
+    assert row[[f"LBP-TOP {c}" for c in columns]].tolist() == [
+        "50.06",
+        "[30.00, 70.00]",
+        "48.00",
+        "40.00",
+        "[25.00, 55.00]",
+        "45.00",
+        "[30.00, 60.00]",
+    ]
 
 
 def test_table2_extended_matches_clips_by_id(evaluation):
@@ -154,18 +230,27 @@ def test_write_table_md_csv_tex(evaluation, tmp_path):
     assert md[-1] == "Provenance: config_hash: 3f2a9c1; git_commit: abc1234; packages: numpy 2.4.6, pandas 3.1.1"
 
     text = paths[1].read_text()
-    assert text.startswith("# caption: LOSO accuracy (%) per set & descriptor.\n# config_hash: 3f2a9c1\n"
-                           "# git_commit: abc1234\n# packages: numpy 2.4.6, pandas 3.1.1\nResolution,")
+    assert text.startswith(
+        "# caption: LOSO accuracy (%) per set & descriptor.\n# config_hash: 3f2a9c1\n"
+        "# git_commit: abc1234\n# packages: numpy 2.4.6, pandas 3.1.1\nResolution,"
+    )
     back = pd.read_csv(paths[1], comment="#", dtype=str)
     pd.testing.assert_frame_equal(back, df.astype(str), check_dtype=False)
     assert back.loc[1, "LPQ-TOP (ours)"] == "not run"
 
     tex = paths[2].read_text()
     assert tex.startswith("% provenance\n% config_hash: 3f2a9c1\n% git_commit: abc1234\n")
-    for line in (r"\begin{table}[htbp]", r"\caption{LOSO accuracy (\%) per set \& descriptor.}",
-                 r"\label{tab:table2}", r"\begin{tabular}{lllrrrrr}", r"\toprule", r"\midrule", r"\bottomrule",
-                 r"SR 64 & RDN psnr-large & SR64-psnr\_large & not run & 50.67 & not run & 52.00 & - \\",
-                 r"\end{table}"):
+    for line in (
+        r"\begin{table}[htbp]",
+        r"\caption{LOSO accuracy (\%) per set \& descriptor.}",
+        r"\label{tab:table2}",
+        r"\begin{tabular}{lllrrrrr}",
+        r"\toprule",
+        r"\midrule",
+        r"\bottomrule",
+        r"SR 64 & RDN psnr-large & SR64-psnr\_large & not run & 50.67 & not run & 52.00 & - \\",
+        r"\end{table}",
+    ):
         assert line in tex.splitlines()
 
 
@@ -200,20 +285,29 @@ def write_trained(root, model, scale, *, heldout, bicubic, random_vgg=None):
     folder = root / model / f"x{scale}"
     folder.mkdir(parents=True)
     perceptual = None if random_vgg is None else {"weights": "random" if random_vgg else "vgg.h5", "random": random_vgg}
-    settings = {"steps": {"psnr": 6000, "gan": 0 if random_vgg is None else 20, "total": 6000},
-                "validation": {"patches": 32, "psnr": 33.2049, "psnr_bicubic": 32.3579}, "perceptual": perceptual}
+    settings = {
+        "steps": {"psnr": 6000, "gan": 0 if random_vgg is None else 20, "total": 6000},
+        "validation": {"patches": 32, "psnr": 33.2049, "psnr_bicubic": 32.3579},
+        "perceptual": perceptual,
+    }
     (folder / "weights.yaml").write_text(yaml.safe_dump(settings))
     (folder / "heldout.json").write_text(json.dumps({"psnr": heldout, "psnr_bicubic": bicubic, "pairs": 64}))
     return model, scale, folder / "weights.yaml", folder / "heldout.json"
 
 
 def test_training_table_compares_each_network_with_bicubic(tmp_path):
-    trained = [write_trained(tmp_path, "psnr_small", 2, heldout=35.2196, bicubic=34.3214),
-               write_trained(tmp_path, "esrgan", 4, heldout=31.1949, bicubic=31.1991, random_vgg=True),
-               write_trained(tmp_path, "my_rdn", 2, heldout=30.0, bicubic=29.996, random_vgg=False)]
+    trained = [
+        write_trained(tmp_path, "psnr_small", 2, heldout=35.2196, bicubic=34.3214),
+        write_trained(tmp_path, "esrgan", 4, heldout=31.1949, bicubic=31.1991, random_vgg=True),
+        write_trained(tmp_path, "my_rdn", 2, heldout=30.0, bicubic=29.996, random_vgg=False),
+    ]
     table = training_table(trained, provenance=PROVENANCE)
     assert table["Method"].tolist() == ["RDN psnr-small", "ESRGAN", "my_rdn"]
-    assert table["Scale"].tolist() == ["x2", "x4", "x2"] and table["Steps"].tolist() == ["6000 + 0", "6000 + 20", "6000 + 20"]
+    assert table["Scale"].tolist() == ["x2", "x4", "x2"] and table["Steps"].tolist() == [
+        "6000 + 0",
+        "6000 + 20",
+        "6000 + 20",
+    ]
     assert table["Held-out PSNR"].tolist() == ["35.22", "31.19", "30.00"]
     assert table["Held-out bicubic"].tolist() == ["34.32", "31.20", "30.00"]
     # displayed values subtract to the displayed gain, and an equal pair is +0.00, not -0.00
@@ -222,7 +316,11 @@ def test_training_table_compares_each_network_with_bicubic(tmp_path):
     assert table["Perceptual features"].tolist() == ["-", "random VGG19", "ImageNet VGG19"]
     written = write_table(table, tmp_path / "training")
     assert [p.name for p in written] == ["training.md", "training.csv", "training.tex"]
-    assert pd.read_csv(tmp_path / "training.csv", comment="#", dtype=str)["Gain over bicubic"].tolist() == ["+0.90", "-0.01", "+0.00"]
+    assert pd.read_csv(tmp_path / "training.csv", comment="#", dtype=str)["Gain over bicubic"].tolist() == [
+        "+0.90",
+        "-0.01",
+        "+0.00",
+    ]
 
 
 def test_training_table_names_a_file_missing_a_field(tmp_path):

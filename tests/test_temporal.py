@@ -1,4 +1,4 @@
-"""Tests of mesr.temporal.tim against the SPEC §8 definition."""
+"""Tests of mesr.temporal.tim against the definition of docs/descriptors.md."""
 
 import math
 
@@ -11,7 +11,7 @@ from mesr.temporal import tim
 def tim_reference(volume, n_frames):
     """TIM without the SVD: each pixel's time series mapped by pinv(B).
 
-    With X0 the centred frames (D x T), the SPEC's U M b(p) equals
+    With X0 the centred frames (D x T), the U M b(p) of docs/descriptors.md equals
     X0 pinv(B) b(p): Y = S V^T = U^T X0 and the rows of X0 are orthogonal to
     the constant vector, as are the rows of B (the path graph's Laplacian
     eigenvectors), so M = Y pinv(B) and U U^T X0 = X0.
@@ -24,8 +24,7 @@ def tim_reference(volume, n_frames):
         return [math.sin(p * k * math.pi + math.pi * (T - k) / (2 * T)) for k in range(1, T)]
 
     basis = np.array([b(i / T) for i in range(1, T + 1)]).T  # (T-1) x T
-    out = [(x - mu) @ np.linalg.pinv(basis) @ np.array(b(p)) + mu[:, 0]
-           for p in np.linspace(1 / T, 1, n_frames)]
+    out = [(x - mu) @ np.linalg.pinv(basis) @ np.array(b(p)) + mu[:, 0] for p in np.linspace(1 / T, 1, n_frames)]
     return np.array(out).reshape((n_frames,) + volume.shape[1:])
 
 

@@ -1,4 +1,4 @@
-"""The workflow itself, run by snakemake on the mini preset (SPEC §2-§5, §10)."""
+"""The workflow itself, run by snakemake on the mini preset (docs/layout.md, data.md, degradation.md, reports.md)."""
 
 import hashlib
 import json
@@ -74,13 +74,25 @@ def test_every_output_of_the_mini_study(mini_run):
             assert (mini_run / "results" / "figures" / "training" / f"{model}_x{scale}.{suffix}").exists()
     training = pd.read_csv(mini_run / "results" / "tables" / "training.csv", comment="#", dtype=str)
     assert training[["Model", "Scale", "Steps", "Perceptual features"]].values.tolist() == [
-        ["esrgan", "x4", "12 + 3", "random VGG19"], ["psnr_small", "x2", "12 + 0", "-"]]
+        ["esrgan", "x4", "12 + 3", "random VGG19"],
+        ["psnr_small", "x2", "12 + 0", "-"],
+    ]
     for stem in ("figure6", "figure7", "accuracy", "psnr_accuracy"):
         for suffix in ("png", "pdf"):
             assert (mini_run / "results" / "figures" / f"{stem}.{suffix}").stat().st_size > 1000
     assert b"config " in (mini_run / "results" / "figures" / "figure6.pdf").read_bytes()  # provenance
-    for log in ("data/acquire", "data/manifest", "degrade/HR128", "degrade/LR64", "degrade/LR32", "report/figure6",
-                "superres/SR64-bicubic", "features/HR128/lbp_top", "evaluate/LR32/lpq_top", "report/table2"):
+    for log in (
+        "data/acquire",
+        "data/manifest",
+        "degrade/HR128",
+        "degrade/LR64",
+        "degrade/LR32",
+        "report/figure6",
+        "superres/SR64-bicubic",
+        "features/HR128/lbp_top",
+        "evaluate/LR32/lpq_top",
+        "report/table2",
+    ):
         assert (mini_run / "logs" / f"{log}.log").exists(), log
     assert not list(mini_run.rglob("*.partial")) and not list(mini_run.rglob("*.tmp"))
 
@@ -121,15 +133,18 @@ def test_lint_is_clean():
 def test_rules_are_snakefmt_formatted():
     """The Snakefile and every .smk file as snakefmt (pinned, settings in pyproject.toml) writes them."""
     files = [REPO / "Snakefile", *sorted((REPO / "workflow" / "rules").glob("*.smk"))]
-    result = subprocess.run([sys.executable, "-m", "snakefmt", "--check", *map(str, files)], capture_output=True,
-                            text=True, cwd=REPO)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "snakefmt", "--check", *map(str, files)], capture_output=True, text=True, cwd=REPO
+    )
     assert result.returncode == 0, f"run snakefmt on the files it names:\n{result.stdout}{result.stderr}"
 
 
 def test_paper_config_with_only_the_source_set(tmp_path):
     """config/config.yaml plus a one-key overlay reaches the manifest; nothing later is demanded."""
     write_tree(tmp_path / "SMIC", [(1, "negative", 1, range(10000, 10008)), (2, "positive", 1, range(20000, 20009))])
-    snakemake(tmp_path / "run", "results/manifest.tsv", "--cores", "1", config={"dataset": {"source": str(tmp_path / "SMIC")}})
+    snakemake(
+        tmp_path / "run", "results/manifest.tsv", "--cores", "1", config={"dataset": {"source": str(tmp_path / "SMIC")}}
+    )
     manifest = pd.read_csv(tmp_path / "run" / "results" / "manifest.tsv", sep="\t")
     assert manifest.clip_id.tolist() == ["s1_ne_01", "s2_po_01"]
     assert (tmp_path / "run" / "resources" / "smic" / "HS").is_symlink()
@@ -158,8 +173,14 @@ def test_unknown_config_key_is_named(tmp_path):
 def test_bad_clip_fails_the_run_with_its_name(tmp_path):
     hs = write_tree(tmp_path / "SMIC", [(1, "negative", 1, range(10000, 10008))])
     (hs / "s1" / "micro" / "negative" / "s1_ne_01" / "reg_image10004.bmp").write_bytes(b"BM")
-    result = snakemake(tmp_path / "run", "results/manifest.tsv", "--cores", "1",
-                       config={"dataset": {"source": str(tmp_path / "SMIC")}}, check=False)
+    result = snakemake(
+        tmp_path / "run",
+        "results/manifest.tsv",
+        "--cores",
+        "1",
+        config={"dataset": {"source": str(tmp_path / "SMIC")}},
+        check=False,
+    )
     assert result.returncode != 0
     assert "reg_image10004.bmp: cannot decode image" in result.stdout + result.stderr
     assert not (tmp_path / "run" / "results" / "manifest.tsv").exists()
@@ -184,14 +205,27 @@ def test_given_weights_from_a_file_and_a_url(tmp_path):
                 "psnr_small": {"params": params, "weights": {"x2": str(tmp_path / "local.hdf5")}},
                 "psnr_large": {
                     "params": params,
-                    "weights": {"x2": {"url": f"{server.url}/weights/remote.hdf5",
-                                       "sha256": hashlib.sha256(payload).hexdigest()}},
+                    "weights": {
+                        "x2": {
+                            "url": f"{server.url}/weights/remote.hdf5",
+                            "sha256": hashlib.sha256(payload).hexdigest(),
+                        }
+                    },
                 },
-                "esrgan": None, "noise_cancel": None, "nesrgan_plus": None, "bicubic": None,
+                "esrgan": None,
+                "noise_cancel": None,
+                "nesrgan_plus": None,
+                "bicubic": None,
             },
         }
-        snakemake(tmp_path / "run", "results/sets/SR64-psnr_small", "results/sets/SR64-psnr_large", "--cores", "2",
-                  config=config)
+        snakemake(
+            tmp_path / "run",
+            "results/sets/SR64-psnr_small",
+            "results/sets/SR64-psnr_large",
+            "--cores",
+            "2",
+            config=config,
+        )
     run = tmp_path / "run"
     assert (run / "resources" / "weights" / "psnr_large" / "x2.hdf5").read_bytes() == payload
     lr = np.load(run / "results" / "sets" / "LR64" / "s1_ne_01.npy")

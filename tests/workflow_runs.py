@@ -53,5 +53,7 @@ def snakemake(workdir, *arguments, config=None, check=True, snakefile=REPO / "Sn
         command += ["--configfile", str(workdir / "test-config.yaml")]
     result = subprocess.run(command, capture_output=True, text=True, cwd=workdir, timeout=timeout)
     if check and result.returncode != 0:
-        raise AssertionError(f"snakemake failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
+        raise AssertionError(
+            f"snakemake failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
+        )
     return result

@@ -45,7 +45,9 @@ def check_array(name, value, *, ndim, integer_valued=False):
         if array.dtype.kind not in "iuf" or (
             array.dtype.kind == "f" and not np.all(np.isfinite(array) & (array == np.round(array)))
         ):
-            raise ValueError(f"{name} must hold integer values (uint8 or integer-valued float), got dtype {array.dtype}")
+            raise ValueError(
+                f"{name} must hold integer values (uint8 or integer-valued float), got dtype {array.dtype}"
+            )
     return array
 
 

@@ -1,4 +1,4 @@
-"""HR128 and the degraded LR sets (SPEC §5; eq. 1 of the paper: L = S·Y·Z + x).
+"""HR128 and the degraded LR sets (docs/degradation.md; eq. 1 of the paper: L = S·Y·Z + x).
 
 Conventions (also in the README):
 
@@ -7,10 +7,14 @@ Conventions (also in the README):
   which first cuts the centred square of side min(H, W).
 - LR: Gaussian blur of standard deviation ``blur_sigma`` with a kernel of
   2*ceil(3*sigma)+1 taps, borders reflected without repeating the edge pixel
-  (OpenCV's BORDER_REFLECT_101, numpy's "reflect"); decimation keeping the
-  pixel at offset (s-1)//2 of every s x s block (the one nearest its centre,
-  ties towards the top-left); additive Gaussian noise of ``noise_sigma`` grey
-  levels; rounding to the nearest integer (ties to even); clipping to 0..255.
+  (OpenCV's BORDER_REFLECT_101, numpy's "reflect"); decimation by s in the
+  sampling phase ``phase``: ``centred`` (default) takes the blurred image at
+  the centre of every s x s block, HR coordinate s*i + (s-1)/2 (for even s
+  between HR pixels: the Gaussian is sampled at half-pixel offsets, 2r+2
+  taps); ``corner`` keeps the pixel at offset (s-1)//2 of every block (half
+  an HR pixel off the centre for even s); additive Gaussian noise of
+  ``noise_sigma`` grey levels; rounding to the nearest integer (ties to
+  even); clipping to 0..255.
 - The noise generator of frame f of clip c is seeded with
   (seed, crc32(c), f, s), so results never depend on job order.
 """
@@ -27,22 +31,33 @@ from mesr._checks import check_array, check_integer, check_option, check_positiv
 from mesr.data.smic import find_hs_root, list_frames, read_clip, read_manifest
 from mesr.io import atomic_dir, load_clip, save_clip
 
-__all__ = ["gaussian_kernel", "resize_hr", "degrade", "make_hr_set", "make_lr_set"]
+__all__ = ["PHASES", "gaussian_kernel", "resize_hr", "degrade", "make_hr_set", "make_lr_set"]
 
 logger = logging.getLogger(__name__)
 
 
-def gaussian_kernel(sigma):
-    """Normalised 1-D Gaussian of 2*ceil(3*sigma)+1 taps.
+def gaussian_kernel(sigma, *, half_pixel=False):
+    """Normalised 1-D Gaussian of 2*ceil(3*sigma)+1 taps, or sampled between pixels.
+
+    Parameters
+    ----------
+    sigma : float
+        Standard deviation in pixels, > 0.
+    half_pixel : bool, optional
+        Sample the Gaussian at the half-integer offsets -r-0.5 .. r+0.5
+        (2r+2 taps, r = ceil(3*sigma)) instead of -r .. r: filtering with
+        it, anchored on tap r, gives the blurred image half a pixel after each
+        pixel.
 
     Examples
     --------
-    >>> gaussian_kernel(0.8).size
-    7
+    >>> gaussian_kernel(0.8).size, gaussian_kernel(0.8, half_pixel=True).size
+    (7, 8)
     """
     check_positive("blur_sigma", sigma)
     radius = math.ceil(3 * sigma)
-    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    positions = np.arange(-radius, radius + 2) - 0.5 if half_pixel else np.arange(-radius, radius + 1)
+    taps = np.exp(-0.5 * (positions / sigma) ** 2)
     return taps / taps.sum()
 
 
@@ -67,7 +82,11 @@ def resize_hr(frames, *, size=128, keep_aspect="stretch"):
     return np.stack([cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA) for f in frames])
 
 
-def degrade(frames, *, scale, blur_sigma, noise_sigma, seed, clip_id):
+#: Sampling phases of the decimation: where LR pixel i sits on the HR grid.
+PHASES = ("centred", "corner")
+
+
+def degrade(frames, *, scale, blur_sigma, noise_sigma, seed, clip_id, phase="centred"):
     """Blur, decimate, add noise, round and clip: the LR frames of one clip.
 
     Parameters
@@ -84,6 +103,15 @@ def degrade(frames, *, scale, blur_sigma, noise_sigma, seed, clip_id):
         Base seed of the noise.
     clip_id : str
         Enters the noise seed, so that each clip has its own noise.
+    phase : {"centred", "corner"}, optional
+        ``"centred"``: LR pixel i is the blurred image at HR coordinate
+        s*i + (s-1)/2, the centre of its s x s block (OpenCV's and MATLAB's
+        pixel-centre convention, which bicubic upscaling and the published SR
+        weights assume); for even s that point lies between HR pixels, and the
+        Gaussian is evaluated at the half-pixel offsets to get there.
+        ``"corner"``: LR pixel i is HR pixel s*i + (s-1)//2, half an HR pixel
+        off that grid for even s (the study's first convention). The two
+        agree for odd s.
 
     Returns
     -------
@@ -105,12 +133,19 @@ def degrade(frames, *, scale, blur_sigma, noise_sigma, seed, clip_id):
     if frames.shape[1] % scale or frames.shape[2] % scale:
         raise ValueError(f"frames of {frames.shape[2]}x{frames.shape[1]} are not divisible by scale {scale}")
     check_positive("noise_sigma", noise_sigma, allow_zero=True)
-    taps = gaussian_kernel(blur_sigma)
+    check_option("phase", phase, PHASES)
+    # centred, even s: pixel k of the filtered image is the blurred image at k + 0.5, so that pixel (s-1)//2
+    # of a block holds the value at its centre (s-1)/2
+    half_pixel = phase == "centred" and scale % 2 == 0
+    taps = gaussian_kernel(blur_sigma, half_pixel=half_pixel)
+    anchor = (taps.size - 2) // 2 if half_pixel else -1  # -1: OpenCV's centre tap
     offset = (scale - 1) // 2
     clip_key = zlib.crc32(clip_id.encode("utf-8"))
     low = []
     for index, frame in enumerate(frames):
-        blurred = cv2.sepFilter2D(frame.astype(np.float64), -1, taps, taps, borderType=cv2.BORDER_REFLECT_101)
+        blurred = cv2.sepFilter2D(
+            frame.astype(np.float64), -1, taps, taps, anchor=(anchor, anchor), borderType=cv2.BORDER_REFLECT_101
+        )
         small = blurred[offset::scale, offset::scale]
         rng = np.random.default_rng([seed, clip_key, index, scale])
         small = small + rng.normal(0.0, noise_sigma, small.shape)
@@ -148,12 +183,19 @@ def make_hr_set(manifest, dataset, output, *, size=128, keep_aspect="stretch"):
         logger.info("HR%d: %d clips", size, len(clips))
 
 
-def make_lr_set(manifest, hr, output, *, scale, blur_sigma, noise_sigma, seed):
+def make_lr_set(manifest, hr, output, *, scale, blur_sigma, noise_sigma, seed, phase="centred"):
     """Write an LR set degraded from the HR set, clip by clip (see :func:`degrade`)."""
     clips = read_manifest(manifest)
+    settings = {"scale": scale, "blur_sigma": blur_sigma, "noise_sigma": noise_sigma, "seed": seed, "phase": phase}
     with atomic_dir(output) as staging:
         for clip_id in clips.clip_id:
             frames = load_clip(Path(hr) / f"{clip_id}.npy")
-            low = degrade(frames, scale=scale, blur_sigma=blur_sigma, noise_sigma=noise_sigma, seed=seed, clip_id=clip_id)
-            save_clip(staging / f"{clip_id}.npy", low)
-        logger.info("x%d degradation (blur %.2f, noise %.2f): %d clips", scale, blur_sigma, noise_sigma, len(clips))
+            save_clip(staging / f"{clip_id}.npy", degrade(frames, clip_id=clip_id, **settings))
+        logger.info(
+            "x%d degradation (blur %.2f, noise %.2f, %s phase): %d clips",
+            scale,
+            blur_sigma,
+            noise_sigma,
+            phase,
+            len(clips),
+        )

@@ -1,11 +1,11 @@
-"""Dynamic texture descriptors of face clips: LBP-TOP and LPQ-TOP (SPEC §8).
+"""Dynamic texture descriptors of face clips: LBP-TOP and LPQ-TOP (docs/descriptors.md).
 
 A clip is described by codes computed on three orthogonal planes (XY, XT,
 YT) around every centre voxel, histogrammed per spatial block and plane.
 Both descriptors return a 1-D float64 vector in the order
 ``((block_row * cols + block_col) * 3 + plane) * bins + bin``.
 
-Conventions (SPEC §8, plus the choices its text leaves open):
+Conventions (docs/descriptors.md, plus the choices its text leaves open):
 
 * Input: (T, H, W) integer values; uint8 is used as is, anything else is
   converted once to float64 (exact for integers below 2**53).
@@ -25,12 +25,13 @@ Conventions (SPEC §8, plus the choices its text leaves open):
   (and for symmetric patterns), where float64 leaves rounding noise of
   either sign. A coefficient counts as ``>= 0`` when it is at least
   ``-1e-12 * w_rows * w_cols * max|volume|``: exact zeros give bit 1 as the
-  SPEC's rule does in exact arithmetic, independently of the summation
+  rule of docs/descriptors.md does in exact arithmetic, independently of the summation
   order. The margin (6.4e-9 for a 5x5 window on uint8) is far above the
   float64 error (~1e-12) and far below the coefficients of real texture.
 """
 
 import functools
+import inspect
 import json
 import logging
 import math
@@ -51,13 +52,13 @@ DESCRIPTORS = ("lbp_top", "lpq_top")
 
 _MAPPINGS = ("u2", None)
 _INTERPOLATIONS = ("bilinear", "nearest")
-#: Bilinear neighbours count as >= the centre down to this margin (SPEC §8).
+#: Bilinear neighbours count as >= the centre down to this margin (docs/descriptors.md).
 _BILINEAR_MARGIN = 1e-6
 #: float64 offsets this close to a multiple of 1/2 are taken as that multiple.
 _OFFSET_SNAP = 1e-9
 #: LPQ coefficients >= -_LPQ_ZERO * w_rows * w_cols * max|volume| count as >= 0.
 _LPQ_ZERO = 1e-12
-#: Diagonal of A in the LPQ decorrelation (SPEC §8).
+#: Diagonal of A in the LPQ decorrelation (docs/descriptors.md).
 _LPQ_A = (1.000007, 1.000006, 1.000005, 1.000004, 1.000003, 1.000002, 1.000001, 1.0)
 #: Largest P for mapping=None (2**P bins per block and plane).
 _MAX_POINTS_RAW = 16
@@ -145,7 +146,7 @@ def _normalise(counts):
 
 
 def _assemble(per_plane):
-    """Concatenate (n_blocks, bins) plane histograms in the SPEC order."""
+    """Concatenate (n_blocks, bins) plane histograms in the order of docs/descriptors.md."""
     return np.ascontiguousarray(np.concatenate([_normalise(h) for h in per_plane], axis=1).ravel())
 
 
@@ -191,7 +192,7 @@ def _snap(value):
 def _lbp_neighbours(plane, radii, points, interpolation):
     """Neighbours of one plane as ``("int", (dt, dy, dx))`` or ``("bil", (dt, dy, dx))``.
 
-    Offsets follow SPEC §8 (y grows downwards); ``"int"`` offsets are whole
+    Offsets follow docs/descriptors.md (y grows downwards); ``"int"`` offsets are whole
     numbers (rounded half up for ``nearest``), ``"bil"`` ones are float.
     """
     rx, ry, rt = radii
@@ -314,7 +315,7 @@ def _lbp_top_codes(volume, radii, points, interpolation):
         for p, (kind, offset) in enumerate(_lbp_neighbours(plane, radii, n_points, interpolation)):
             d_r, d_c = offset[rows_axis], offset[cols_axis]
             if kind == "int":
-                neighbour = image[b_r + d_r:n_rows - b_r + d_r, b_c + d_c:n_cols - b_c + d_c]
+                neighbour = image[b_r + d_r : n_rows - b_r + d_r, b_c + d_c : n_cols - b_c + d_c]
                 _set_bit(code[band], cv2.compare(neighbour, image[band], cv2.CMP_GE), p)
             else:
                 if volume_f is None:
@@ -418,8 +419,7 @@ def lbp_top(volume, *, radii=(1, 1, 1), points=(8, 8, 8), blocks=(1, 1), mapping
     b, bt = math.ceil(max(radii[0], radii[1])), math.ceil(radii[2])
     if T < 2 * bt + 1:
         raise ValueError(
-            f"volume has {T} frames, too few for the temporal radius radii[2]={radii[2]} "
-            f"(needs at least {2 * bt + 1})"
+            f"volume has {T} frames, too few for the temporal radius radii[2]={radii[2]} (needs at least {2 * bt + 1})"
         )
     if min(H, W) < 2 * b + 1:
         raise ValueError(
@@ -429,8 +429,7 @@ def lbp_top(volume, *, radii=(1, 1, 1), points=(8, 8, 8), blocks=(1, 1), mapping
     blocks = _check_blocks(blocks, volume.shape)
     codes, origin = _lbp_top_codes(volume, radii, points, interpolation)
     per_plane = [
-        _lbp_histograms(code, origin[1:], (H, W), blocks, n_points, mapping)
-        for code, n_points in zip(codes, points)
+        _lbp_histograms(code, origin[1:], (H, W), blocks, n_points, mapping) for code, n_points in zip(codes, points)
     ]
     return _assemble(per_plane)
 
@@ -440,7 +439,7 @@ def lbp_top(volume, *, radii=(1, 1, 1), points=(8, 8, 8), blocks=(1, 1), mapping
 
 
 def _stft_filters(size):
-    """w0, w1, w2 of SPEC §8 for a window of ``size`` (k = -r..r)."""
+    """w0, w1, w2 of docs/descriptors.md for a window of ``size`` (k = -r..r)."""
     k = np.arange(size) - size // 2
     w1 = np.exp(-2j * np.pi * k / size)
     return np.ones(size, dtype=complex), w1, np.conj(w1)
@@ -461,7 +460,7 @@ def _lpq_kernels(rows, cols, decorrelation):
     # true convolution = correlation with the filter reversed along both axes
     kernels = real[:, ::-1, ::-1]
     if decorrelation is not None:
-        matrix = real.reshape(8, -1, order="F")  # window positions column-major (M of SPEC §8)
+        matrix = real.reshape(8, -1, order="F")  # window positions column-major (M of docs/descriptors.md)
         pos_r, pos_c = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
         pos_r, pos_c = pos_r.ravel(order="F"), pos_c.ravel(order="F")
         d_r = np.abs(pos_r[:, None] - pos_r[None, :])
@@ -515,7 +514,7 @@ def _lpq_top_codes(volume, window, decorrelation):
             spec_shape, region = (wy, wt), (slice(rt, T - rt), slice(ry, H - ry), slice(None))
             decorr = None if decorrelation is None else ("separable",) + tuple(decorrelation)
         kernels = _lpq_kernels(*spec_shape, decorr)
-        if plane != "XY":  # the layout image has t along its rows, SPEC has t along the cols
+        if plane != "XY":  # the layout image has t along its rows, docs/descriptors.md has t along the cols
             kernels = np.ascontiguousarray(kernels.transpose(0, 2, 1))
         threshold = -_LPQ_ZERO * spec_shape[0] * spec_shape[1] * scale
         image = _layout_image(volume, plane, layouts)
@@ -534,7 +533,7 @@ def lpq_top(volume, *, window=(5, 5, 5), decorrelation=(0.1, 0.1), blocks=(1, 1)
     YT: one per column, rows y and cols t) is filtered by four separable
     short-term Fourier filters (true convolution, 'valid' positions only);
     the real and imaginary parts give 8 coefficients, optionally decorrelated
-    (SPEC §8), and bit j is 1 when coefficient j >= 0 (256 codes). Codes are
+    (docs/descriptors.md), and bit j is 1 when coefficient j >= 0 (256 codes). Codes are
     histogrammed per block and plane and normalised to sum 1.
 
     Parameters
@@ -588,11 +587,7 @@ def lpq_top(volume, *, window=(5, 5, 5), decorrelation=(0.1, 0.1), blocks=(1, 1)
         if isinstance(decorrelation, (str, bytes)) or not np.iterable(decorrelation) or len(decorrelation) != 2:
             raise ValueError(f"decorrelation must be None or (rho_s, rho_t), got {decorrelation!r}")
         for rho in decorrelation:
-            if (
-                isinstance(rho, (bool, np.bool_))
-                or not isinstance(rho, numbers.Real)
-                or not 0 <= rho < 1
-            ):
+            if isinstance(rho, (bool, np.bool_)) or not isinstance(rho, numbers.Real) or not 0 <= rho < 1:
                 raise ValueError(f"decorrelation must hold numbers in [0, 1), got {decorrelation!r}")
         decorrelation = tuple(float(rho) for rho in decorrelation)
     T, H, W = volume.shape
@@ -647,9 +642,14 @@ def to_grey(clip):
     return grey.reshape(T, H, W)
 
 
+#: Keyword arguments of each descriptor and their defaults, read from its signature.
 _PARAMETERS = {
-    "lbp_top": ("radii", "points", "blocks", "mapping", "interpolation"),
-    "lpq_top": ("window", "decorrelation", "blocks"),
+    function.__name__: {
+        name: parameter.default
+        for name, parameter in inspect.signature(function).parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+    for function in (lbp_top, lpq_top)
 }
 
 
@@ -663,8 +663,8 @@ def _check_temporal(temporal):
 
 def _frames_needed(descriptor, params):
     """(minimum frames, the setting that asks for them) of a descriptor's settings, or None if invalid."""
-    key, default = ("radii", (1, 1, 1)) if descriptor == "lbp_top" else ("window", (5, 5, 5))
-    value = params.get(key, default)
+    key = "radii" if descriptor == "lbp_top" else "window"
+    value = params.get(key, _PARAMETERS[descriptor][key])
     try:
         along_t = float(value[2])
     except (TypeError, ValueError, IndexError):
@@ -686,7 +686,7 @@ def extract_set(set_dir, manifest, *, descriptor, params=None, temporal=None, ou
     set_dir : path-like
         Directory of the set, ``results/sets/{set}``.
     manifest : path-like
-        Manifest TSV (SPEC §3.3) with at least the columns ``clip_id``,
+        Manifest TSV (docs/data.md#manifest) with at least the columns ``clip_id``,
         ``subject`` and ``label``; rows are described in file order.
     descriptor : {"lbp_top", "lpq_top"}
     params : dict, optional
@@ -784,9 +784,7 @@ def extract_set(set_dir, manifest, *, descriptor, params=None, temporal=None, ou
     if len(lengths) != 1:
         raise ValueError(f"{set_dir}: clips give features of different lengths {sorted(lengths)}")
 
-    record = json.dumps(
-        {"descriptor": descriptor, "params": params, "temporal": temporal}, sort_keys=True
-    )
+    record = json.dumps({"descriptor": descriptor, "params": params, "temporal": temporal}, sort_keys=True)
     arrays = {
         "features": np.stack(features).astype(np.float64),
         "clip_id": table["clip_id"].to_numpy().astype(str),

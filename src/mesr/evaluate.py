@@ -1,4 +1,4 @@
-"""Leave-one-subject-out SVM evaluation and its metrics (SPEC §9, Table 2).
+"""Leave-one-subject-out SVM evaluation and its metrics (docs/evaluation.md, Table 2).
 
 Every (set, descriptor) pair is classified by a multi-class SVM under
 leave-one-subject-out (LOSO) cross-validation:
@@ -14,10 +14,13 @@ leave-one-subject-out (LOSO) cross-validation:
   inner folds (scikit-learn's ``GridSearchCV`` convention); ties go to the
   first candidate in ``ParameterGrid`` order.
 
-The headline metric is the accuracy pooled over all clips (the paper's
-metric); UF1 and UAR (MEGC standard), per-class recall, the confusion matrix
-and per-subject accuracies are stored beside it. :func:`mcnemar_exact`
-compares two classifiers on the same clips.
+The headline metric is the accuracy pooled over all clips (the paper never
+defines its accuracy, and its values are not k/164 for any k, so this is the
+study's choice); the mean of the per-subject accuracies, UF1 and UAR (MEGC
+standard), per-class recall, the confusion matrix, the per-subject
+accuracies and subject-level bootstrap confidence intervals
+(:func:`bootstrap_ci`) are stored beside it. :func:`mcnemar_exact` compares
+two classifiers on the same clips.
 """
 
 import json
@@ -52,6 +55,7 @@ __all__ = [
     "LosoResult",
     "loso_predict",
     "metrics",
+    "bootstrap_ci",
     "mcnemar_exact",
     "evaluate_features",
     "read_metrics",
@@ -141,8 +145,9 @@ def _svc_params(estimator):
     return {key: params[key] for key in SEARCH_PARAMETERS}
 
 
-def loso_predict(features, labels, subjects, *, kernel="linear", C=1.0, gamma="scale", degree=3,
-                 class_weight=None, search=None):
+def loso_predict(
+    features, labels, subjects, *, kernel="linear", C=1.0, gamma="scale", degree=3, class_weight=None, search=None
+):
     """Predict every sample by leave-one-subject-out cross-validation.
 
     Parameters
@@ -235,8 +240,9 @@ def loso_predict(features, labels, subjects, *, kernel="linear", C=1.0, gamma="s
         if grid is None:
             estimator = clone(template).fit(features[train], labels[train])
         else:
-            inner = GridSearchCV(clone(template), grid, scoring="accuracy", cv=LeaveOneGroupOut(),
-                                 refit=True, error_score="raise")
+            inner = GridSearchCV(
+                clone(template), grid, scoring="accuracy", cv=LeaveOneGroupOut(), refit=True, error_score="raise"
+            )
             inner.fit(features[train], labels[train], groups=subjects[train])
             estimator = inner.best_estimator_
         predicted[test] = estimator.predict(features[test])
@@ -246,8 +252,13 @@ def loso_predict(features, labels, subjects, *, kernel="linear", C=1.0, gamma="s
         fold_params.append(params)
         logger.info(
             "fold %d/%d: test subject %s, %d train / %d test samples, accuracy %.4f, params %s",
-            k + 1, n_folds, test_subject, train.size, test.size,
-            float(np.mean(predicted[test] == labels[test])), params,
+            k + 1,
+            n_folds,
+            test_subject,
+            train.size,
+            test.size,
+            float(np.mean(predicted[test] == labels[test])),
+            params,
         )
     return LosoResult(predicted=predicted, fold=fold, subjects=tuple(fold_subjects), params=tuple(fold_params))
 
@@ -273,8 +284,9 @@ def metrics(true, predicted, labels, *, subjects=None):
         ``true``), ``recall`` (label -> fraction, ``None`` for a class absent
         from ``true``), ``confusion`` (list of lists, rows true, columns
         predicted), ``labels``, ``n``; with ``subjects`` also ``per_subject``
-        (subject as str -> ``{"n", "accuracy"}``, sorted by subject). All
-        rates are fractions.
+        (subject as str -> ``{"n", "accuracy"}``, sorted by subject) and
+        ``subject_mean_accuracy`` (the unweighted mean of those accuracies).
+        All rates are fractions.
 
     Raises
     ------
@@ -313,9 +325,7 @@ def metrics(true, predicted, labels, *, subjects=None):
         "accuracy": float(accuracy_score(true, predicted)),
         "uf1": float(f1_score(true, predicted, labels=labels, average="macro", zero_division=0)),
         "uar": float(uar),
-        "recall": {
-            _json_key(label): (float(r) if s > 0 else None) for label, r, s in zip(labels, recall, support)
-        },
+        "recall": {_json_key(label): (float(r) if s > 0 else None) for label, r, s in zip(labels, recall, support)},
         "confusion": confusion.astype(int).tolist(),
         "labels": [_json_value(label) for label in labels],
         "n": int(true.size),
@@ -329,7 +339,92 @@ def metrics(true, predicted, labels, *, subjects=None):
             _json_key(s): {"n": int(np.sum(subjects == s)), "accuracy": float(np.mean(correct[subjects == s]))}
             for s in np.unique(subjects)
         }
+        result["subject_mean_accuracy"] = float(np.mean([v["accuracy"] for v in result["per_subject"].values()]))
     return result
+
+
+def bootstrap_ci(true, predicted, subjects, labels, *, resamples=2000, seed=0, level=0.95):
+    """Subject-level bootstrap confidence intervals of accuracy, UF1 and UAR.
+
+    Each resample draws as many subjects as there are, with replacement, and
+    pools the clips of the drawn subjects (a subject drawn twice counts
+    twice); the metrics of :func:`metrics` are computed on every resample
+    from the summed per-subject confusion matrices, and the interval is the
+    percentile interval of their distribution. Resampling subjects, not
+    clips, keeps the clips of one subject together, as LOSO tests them.
+
+    Parameters
+    ----------
+    true, predicted, subjects : (N,) array_like
+        True and predicted label and subject of every sample.
+    labels : sequence
+        All classes (UF1 averages over all of them, a class never true nor
+        predicted counting 0, as :func:`metrics`).
+    resamples : int, optional
+        Number of bootstrap resamples.
+    seed : int, optional
+        Seed of the resampling (``numpy.random.default_rng``).
+    level : float, optional
+        Coverage of the interval, in (0, 1).
+
+    Returns
+    -------
+    dict
+        ``{"accuracy": [lo, hi], "uf1": [lo, hi], "uar": [lo, hi]}``, fractions.
+
+    Raises
+    ------
+    ValueError
+        On arrays of different lengths, values outside ``labels`` or a bad
+        option.
+
+    References
+    ----------
+    Efron, B. & Tibshirani, R. J. (1993) An Introduction to the Bootstrap,
+    Chapman & Hall, doi:10.1201/9780429246593 (ch. 13, percentile interval).
+
+    Examples
+    --------
+    >>> ci = bootstrap_ci(["a", "a", "b", "b"], ["a", "b", "b", "b"], [1, 1, 2, 2], ["a", "b"], resamples=200)
+    >>> sorted(ci)
+    ['accuracy', 'uar', 'uf1']
+    """
+    true = check_array("true", true, ndim=1)
+    predicted = check_array("predicted", predicted, ndim=1)
+    subjects = check_array("subjects", subjects, ndim=1)
+    if not true.shape == predicted.shape == subjects.shape:
+        lengths = f"{true.size}, {predicted.size} and {subjects.size}"
+        raise ValueError(f"true, predicted and subjects must have the same length, got {lengths}")
+    resamples = check_integer("resamples", resamples)
+    seed = check_integer("seed", seed, allow_zero=True)
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    labels = list(labels)
+    names, subject_index = np.unique(subjects, return_inverse=True)
+    # one confusion matrix per subject, then one per resample as their weighted sum
+    per_subject = np.stack(
+        [
+            confusion_matrix(true[subject_index == i], predicted[subject_index == i], labels=labels)
+            for i in range(names.size)
+        ]
+    )
+    draws = np.random.default_rng(seed).integers(0, names.size, size=(resamples, names.size))
+    weights = np.zeros((resamples, names.size))
+    np.add.at(weights, (np.arange(resamples)[:, None], draws), 1.0)
+    confusion = np.einsum("bs,skl->bkl", weights, per_subject)
+    hits = np.diagonal(confusion, axis1=1, axis2=2)
+    support, called = confusion.sum(axis=2), confusion.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        recall = np.where(support > 0, hits / support, np.nan)
+        f1_denominator = support + called
+        f1 = np.where(f1_denominator > 0, 2 * hits / f1_denominator, 0.0)
+    scores = {
+        "accuracy": hits.sum(axis=1) / support.sum(axis=1),
+        "uf1": f1.mean(axis=1),
+        "uar": np.nanmean(recall, axis=1),
+    }
+    tail = 100 * (1 - level) / 2
+    return {name: [float(v) for v in np.percentile(values, [tail, 100 - tail])] for name, values in scores.items()}
 
 
 def _json_value(value):
@@ -433,8 +528,20 @@ def _read_features(path):
     return features.astype(np.float64), clip_ids, arrays["subject"], arrays["label"].astype(str), params
 
 
-def evaluate_features(features_npz, output_dir, *, kernel="linear", C=1.0, gamma="scale", degree=3,
-                      class_weight=None, search=None, labels=DEFAULT_LABELS):
+def evaluate_features(
+    features_npz,
+    output_dir,
+    *,
+    kernel="linear",
+    C=1.0,
+    gamma="scale",
+    degree=3,
+    class_weight=None,
+    search=None,
+    labels=DEFAULT_LABELS,
+    bootstrap=2000,
+    seed=0,
+):
     """Run the LOSO SVM on one features file and write its predictions and metrics.
 
     Parameters
@@ -451,12 +558,19 @@ def evaluate_features(features_npz, output_dir, *, kernel="linear", C=1.0, gamma
     labels : sequence of str, optional
         All classes in confusion-matrix order; default the SMIC-HS classes
         ``("negative", "positive", "surprise")``.
+    bootstrap : int, optional
+        Subject-level bootstrap resamples of the 95% confidence intervals
+        (:func:`bootstrap_ci`); 0 for none.
+    seed : int, optional
+        Seed of the bootstrap.
 
     Returns
     -------
     dict
         The content written to ``metrics.json``: the keys of :func:`metrics`
-        plus ``per_subject``, ``classifier`` (settings, and the
+        plus ``per_subject``, ``subject_mean_accuracy``, ``ci95``
+        (``{accuracy, uf1, uar: [lo, hi]}``, with ``bootstrap`` > 0) and
+        ``bootstrap`` (resamples and seed), ``classifier`` (settings, and the
         hyper-parameters of every fold), ``features_params`` and
         ``n_subjects``.
 
@@ -468,7 +582,7 @@ def evaluate_features(features_npz, output_dir, *, kernel="linear", C=1.0, gamma
 
     Notes
     -----
-    Samples are sorted by subject then clip id (the manifest order, SPEC §3.3)
+    Samples are sorted by subject then clip id (the manifest order, docs/data.md#manifest)
     before the LOSO, so the result does not depend on the order of the file;
     ``predictions.tsv`` (columns ``clip_id, subject, true, predicted, fold``)
     is in that order. Both files are written atomically.
@@ -487,24 +601,44 @@ def evaluate_features(features_npz, output_dir, *, kernel="linear", C=1.0, gamma
         )
     absent = [label for label in labels if label not in set(true.tolist())]
     if absent:
-        logger.warning("%s: no clip of class(es) %s; their recall is null and they count 0 in UF1",
-                       path, ", ".join(absent))  # fmt: skip
+        logger.warning(
+            "%s: no clip of class(es) %s; their recall is null and they count 0 in UF1", path, ", ".join(absent)
+        )
 
     order = np.lexsort((clip_ids, subjects))
     features, clip_ids, subjects, true = features[order], clip_ids[order], subjects[order], true[order]
     logger.info("%s: %d clips, %d subjects, %d features", path, features.shape[0], n_subjects, features.shape[1])
-    result = loso_predict(features, true, subjects, kernel=kernel, C=C, gamma=gamma, degree=degree,
-                          class_weight=class_weight, search=search)
+    result = loso_predict(
+        features,
+        true,
+        subjects,
+        kernel=kernel,
+        C=C,
+        gamma=gamma,
+        degree=degree,
+        class_weight=class_weight,
+        search=search,
+    )
 
     output_dir = Path(output_dir)
-    predictions = pd.DataFrame({
-        "clip_id": clip_ids, "subject": subjects, "true": true, "predicted": result.predicted, "fold": result.fold,
-    })
+    predictions = pd.DataFrame(
+        {
+            "clip_id": clip_ids,
+            "subject": subjects,
+            "true": true,
+            "predicted": result.predicted,
+            "fold": result.fold,
+        }
+    )
     summary = metrics(true, result.predicted, labels, subjects=subjects)
+    bootstrap = check_integer("bootstrap", bootstrap, allow_zero=True)
+    if bootstrap:
+        summary["ci95"] = bootstrap_ci(true, result.predicted, subjects, labels, resamples=bootstrap, seed=seed)
+    summary["bootstrap"] = {"resamples": bootstrap, "seed": seed, "unit": "subject"}
     summary["n_subjects"] = int(n_subjects)
     summary["classifier"] = {
         "model": "SVC",
-        "cv": "leave-one-subject-out",
+        "cv": "leave-one-subject-out (the study's choice: the paper names only training and testing sets)",
         "scaling": "StandardScaler fit on the training fold",
         "kernel": kernel,
         "C": C,

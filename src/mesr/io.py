@@ -1,4 +1,4 @@
-"""Atomic file writing: outputs appear under their final name only when complete (SPEC §13)."""
+"""Atomic file writing: outputs appear under their final name only when complete (docs/reliability.md)."""
 
 import contextlib
 import glob
@@ -117,7 +117,7 @@ def atomic_dir(path):
 
 
 def save_clip(path, clip):
-    """Write one clip of a set (SPEC §4) as ``.npy``, atomically.
+    """Write one clip of a set (docs/layout.md#sets-and-naming) as ``.npy``, atomically.
 
     Parameters
     ----------

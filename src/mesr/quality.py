@@ -1,6 +1,6 @@
-"""Reconstruction quality: PSNR and SSIM of every SR set against HR128 (SPEC §7, Table 1).
+"""Reconstruction quality: PSNR and SSIM of every SR set against HR128 (docs/quality.md, Table 1).
 
-Conventions (the SPEC's, held by the tests):
+Conventions (those of docs/quality.md, held by the tests):
 
 - The primary scores are on the luma channel Y of ITU-R BT.601,
   ``Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255`` on 0..255 RGB values,
@@ -61,6 +61,7 @@ _CHUNK = 32  # frames scored at once: bounds memory for long clips
 
 # --------------------------------------------------------------------------- colour
 
+
 def rgb_to_y(image):
     """Luma Y of ITU-R BT.601 from 0..255 RGB values, as float64.
 
@@ -96,6 +97,7 @@ def rgb_to_y(image):
 
 # --------------------------------------------------------------------------- kernels (clean input)
 
+
 def _crop(array, border, axes):
     """``array`` without ``border`` pixels on each side of ``axes``."""
     if border == 0:
@@ -115,6 +117,7 @@ def _psnr_kernel(reference, test, data_range, axes):
 
 def _ssim_kernel(reference, test, data_range, axes):
     """Mean SSIM (Wang et al. 2004) over the two spatial ``axes`` of float64 arrays, other axes kept."""
+
     def blur(array):
         return ndimage.gaussian_filter(array, sigma=_SIGMA, truncate=_TRUNCATE, mode="reflect", axes=axes)
 
@@ -142,6 +145,7 @@ def _frames_quality(hr, sr, border):
 
 # --------------------------------------------------------------------------- public scores
 
+
 def _check_border(border):
     if isinstance(border, bool) or not isinstance(border, (int, np.integer)) or border < 0:
         raise ValueError(f"border must be an integer >= 0, got {border!r}")
@@ -165,8 +169,11 @@ def _check_pair(reference, test, *, data_range, border, channel_axis, window):
     else:
         if reference.ndim != 3:
             raise ValueError(f"reference must be 3-D with channel_axis={channel_axis}, got shape {reference.shape}")
-        if isinstance(channel_axis, bool) or not isinstance(channel_axis, (int, np.integer)) \
-                or not -3 <= channel_axis < 3:
+        if (
+            isinstance(channel_axis, bool)
+            or not isinstance(channel_axis, (int, np.integer))
+            or not -3 <= channel_axis < 3
+        ):
             raise ValueError(f"channel_axis must be None or an integer in [-3, 2], got {channel_axis!r}")
         reference, test = np.moveaxis(reference, channel_axis, -1), np.moveaxis(test, channel_axis, -1)
     height, width = reference.shape[:2]
@@ -190,7 +197,7 @@ def psnr(reference, test, *, data_range=255, border=0, channel_axis=None):
         Peak-to-peak range of the values (255 for 0..255 images).
     border : int, optional
         Pixels cropped on each side of both spatial axes before scoring
-        (SPEC §7: the scale factor).
+        (docs/quality.md: the scale factor).
     channel_axis : int, optional
         Axis of the channels of 3-D images (not cropped); the MSE pools all
         channels. None: 2-D images.
@@ -284,7 +291,7 @@ def ssim(reference, test, *, data_range=255, border=0, channel_axis=None):
 
 
 def frame_quality(hr_frame, sr_frame, *, scale):
-    """PSNR and SSIM of one SR frame against its HR frame, on Y and on RGB (SPEC §7).
+    """PSNR and SSIM of one SR frame against its HR frame, on Y and on RGB (docs/quality.md).
 
     Parameters
     ----------
@@ -332,6 +339,7 @@ def frame_quality(hr_frame, sr_frame, *, scale):
 
 # --------------------------------------------------------------------------- sets
 
+
 def _load(folder, clip_id):
     path = Path(folder) / f"{clip_id}.npy"
     if not path.is_file():
@@ -340,7 +348,7 @@ def _load(folder, clip_id):
 
 
 def quality_set(hr_dir, sr_dir, clip_ids, output_tsv, *, scale, upscale_lr=False):
-    """Score every frame of a set against HR128 and write ``results/quality/{set}.tsv`` (SPEC §7).
+    """Score every frame of a set against HR128 and write ``results/quality/{set}.tsv`` (docs/quality.md).
 
     Parameters
     ----------
@@ -409,20 +417,26 @@ def quality_set(hr_dir, sr_dir, clip_ids, output_tsv, *, scale, upscale_lr=False
             )
         for start in range(0, len(hr), _CHUNK):
             scores = _frames_quality(
-                hr[start:start + _CHUNK].astype(np.float64), clip[start:start + _CHUNK].astype(np.float64), scale
+                hr[start : start + _CHUNK].astype(np.float64), clip[start : start + _CHUNK].astype(np.float64), scale
             )
             for name in METRICS:
                 columns[name].append(scores[name])
         columns["clip_id"] += [clip_id] * len(hr)
         columns["frame"].append(np.arange(len(hr)))
-    table = pd.DataFrame({
-        name: (values if name == "clip_id" else np.concatenate(values)) for name, values in columns.items()
-    })
+    table = pd.DataFrame(
+        {name: (values if name == "clip_id" else np.concatenate(values)) for name, values in columns.items()}
+    )
     with atomic_path(output_tsv) as tmp:
         table.to_csv(tmp, sep="\t", index=False, lineterminator="\n")
     means = {name: float(table[name].mean()) for name in METRICS}
-    logger.info("%s: %d frames of %d clips, PSNR-Y %.2f dB, SSIM-Y %.4f",
-                output_tsv, len(table), len(clip_ids), means["psnr_y"], means["ssim_y"])
+    logger.info(
+        "%s: %d frames of %d clips, PSNR-Y %.2f dB, SSIM-Y %.4f",
+        output_tsv,
+        len(table),
+        len(clip_ids),
+        means["psnr_y"],
+        means["ssim_y"],
+    )
     return means
 
 

@@ -1,4 +1,4 @@
-"""Temporal interpolation model (TIM) of Zhou, Zhao & Pietikainen (SPEC §8).
+"""Temporal interpolation model (TIM) of Zhou, Zhao & Pietikainen (docs/descriptors.md).
 
 TIM resamples a clip to a fixed number of frames along a curve fitted to
 the frames by graph embedding: the frames are projected on their principal

@@ -27,24 +27,17 @@ os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [SRC, os.environ.get("
 if SRC not in sys.path:
     sys.path.append(SRC)
 
-from mesr.sr import PARAMS  # light: TensorFlow loads only when a network is built
-
-
 def check_model_params():
     """Each network's params must be its arch's symbols: say which key is wrong before anything runs."""
+    from mesr.sr import check_params  # the check of mesr.sr.build, without TensorFlow
+
     for key, spec in config["models"].items():
         if spec["arch"] == "bicubic":
             continue
-        required, optional = PARAMS[spec["arch"]]
-        missing = [name for name in required if name not in spec["params"]]
-        unknown = [name for name in spec["params"] if name not in required + optional]
-        if missing or unknown:
-            raise WorkflowError(
-                f"models.{key}.params: arch {spec['arch']} needs {', '.join(required)}"
-                + (f" (optional: {', '.join(optional)})" if optional else "")
-                + (f"; missing {', '.join(missing)}" if missing else "")
-                + (f"; unknown {', '.join(unknown)}" if unknown else "")
-            )
+        try:
+            check_params(spec["arch"], spec["params"], name=f"models.{key}.params")
+        except ValueError as error:
+            raise WorkflowError(str(error)) from None
 
 
 check_model_params()
@@ -254,6 +247,7 @@ def get_lr_params(wildcards):
         "blur_sigma": config["degrade"]["blur_sigma"][f"x{scale}"],
         "noise_sigma": config["degrade"]["noise_sigma"],
         "seed": config["degrade"]["seed"],
+        "phase": config["degrade"]["phase"],
     }
 
 

@@ -1,4 +1,4 @@
-# Stage "data": SMIC-HS (or its synthetic twin) under resources/, and the manifest (SPEC §3).
+# Stage "data": SMIC-HS (or its synthetic twin) under resources/, and the manifest (docs/data.md).
 
 
 # On clusters, fetching runs where snakemake runs (the login node: internet, no compute job).

@@ -1,4 +1,4 @@
-# Stage "degrade": HR128 and the LR sets, one .npy per clip (SPEC §4, §5).
+# Stage "degrade": HR128 and the LR sets, one .npy per clip (docs/layout.md#sets-and-naming, docs/degradation.md).
 
 
 rule degrade_hr:

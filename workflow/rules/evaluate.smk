@@ -1,4 +1,4 @@
-# Stage "evaluate": LOSO SVM of every (set, descriptor) (SPEC §9).
+# Stage "evaluate": LOSO SVM of every (set, descriptor) (docs/evaluation.md).
 
 
 rule evaluate_loso:

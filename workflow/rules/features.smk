@@ -1,4 +1,4 @@
-# Stage "features": LBP-TOP and LPQ-TOP of every clip of every set (SPEC §8).
+# Stage "features": LBP-TOP and LPQ-TOP of every clip of every set (docs/descriptors.md).
 
 
 rule features_extract:

@@ -1,4 +1,5 @@
-# Stage "quality": PSNR and SSIM of every SR set, and of every LR set upscaled bicubically, against HR128 (SPEC §7).
+# Stage "quality": PSNR and SSIM of every SR set, and of every LR set upscaled bicubically, against HR128
+# (docs/quality.md).
 
 
 rule quality_score:

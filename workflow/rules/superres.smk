@@ -1,4 +1,4 @@
-# Stage "superres": every LR set super-resolved back to 128x128 by every model (SPEC §6).
+# Stage "superres": every LR set super-resolved back to 128x128 by every model (docs/models.md).
 
 
 # On clusters, downloading weights runs where snakemake runs (the login node: internet, no compute job).

@@ -1,4 +1,4 @@
-# Stage "train": networks without weights for a scale are trained by the workflow (SPEC §6).
+# Stage "train": networks without weights for a scale are trained by the workflow (docs/models.md).
 
 
 rule train_skimage_images:

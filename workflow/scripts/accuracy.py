@@ -1,4 +1,5 @@
 """rule report_accuracy: accuracy of every set and descriptor."""
+
 from mesr.logs import log_to
 
 log_to(snakemake.log[0])

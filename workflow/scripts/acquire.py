@@ -1,4 +1,5 @@
 """rule data_acquire: SMIC-HS (or the synthetic twin) under resources/."""
+
 from mesr.logs import log_to
 
 log_to(snakemake.log[0])

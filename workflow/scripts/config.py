@@ -1,4 +1,5 @@
 """rule report_config: the resolved configuration (defaults filled) with its provenance."""
+
 from mesr.logs import log_to
 
 log_to(snakemake.log[0])

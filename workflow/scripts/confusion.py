@@ -1,4 +1,5 @@
 """rule report_confusion: the confusion matrix of one (set, descriptor)."""
+
 from mesr.logs import log_to
 
 log_to(snakemake.log[0])

@@ -1,4 +1,5 @@
 """rule degrade_hr: every clip resized to 128x128."""
+
 from mesr.logs import log_to
 
 log_to(snakemake.log[0])

@@ -1,4 +1,5 @@
 """rule degrade_lr: HR128 blurred, decimated and noised into one LR set."""
+
 from mesr.logs import log_to
 
 log_to(snakemake.log[0])

@@ -1,4 +1,5 @@
 """rule superres_download: a weights file from its URL, checked against its SHA-256."""
+
 from mesr.logs import log_to
 
 log_to(snakemake.log[0])

@@ -1,4 +1,5 @@
 """rule evaluate_loso: LOSO SVM on one features file."""
+
 from mesr.logs import log_to
 
 log_to(snakemake.log[0])

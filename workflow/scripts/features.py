@@ -1,4 +1,5 @@
 """rule features_extract: one descriptor over every clip of one set."""
+
 from mesr.logs import log_to
 
 log_to(snakemake.log[0])

@@ -1,4 +1,5 @@
 """rules report_figure6, report_figure7: one frame of HR128 beside the same frame of the LR sets (6) or SR sets (7)."""
+
 from mesr.logs import log_to
 
 log_to(snakemake.log[0])

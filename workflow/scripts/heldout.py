@@ -1,4 +1,5 @@
 """rule train_heldout: PSNR of a trained network and of bicubic on held-out images."""
+
 from mesr.logs import log_to
 
 log_to(snakemake.log[0])

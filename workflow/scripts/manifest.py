@@ -1,4 +1,5 @@
 """rule data_manifest: results/manifest.tsv and the gaps report."""
+
 from mesr.logs import log_to
 
 log_to(snakemake.log[0])

@@ -1,4 +1,5 @@
 """rule report_psnr_accuracy: reconstruction quality against recognition accuracy."""
+
 from mesr.logs import log_to
 
 log_to(snakemake.log[0])

@@ -1,4 +1,5 @@
 """rule quality_score: PSNR/SSIM of one set against HR128, frame by frame."""
+
 from mesr.logs import log_to
 
 log_to(snakemake.log[0])

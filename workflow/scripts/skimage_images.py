@@ -1,4 +1,5 @@
 """rule train_skimage_images: the natural images bundled with scikit-image, for the demo's training."""
+
 from mesr.logs import log_to
 
 log_to(snakemake.log[0])

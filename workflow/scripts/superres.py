@@ -1,4 +1,5 @@
 """rule superres_upscale: one LR set super-resolved by one model."""
+
 from mesr.logs import log_to
 
 log_to(snakemake.log[0])

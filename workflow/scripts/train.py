@@ -1,4 +1,5 @@
 """rule train_model: one network trained at one scale (resumes from its checkpoint)."""
+
 from mesr.logs import log_to
 
 log_to(snakemake.log[0])

@@ -1,4 +1,5 @@
 """rule report_training_curve: loss and validation PSNR of one training."""
+
 from mesr.logs import log_to
 
 log_to(snakemake.log[0])

@@ -1,4 +1,5 @@
 """rule report_training_table: the trained networks against bicubic upscaling, in md, csv and tex."""
+
 from mesr.logs import log_to
 
 log_to(snakemake.log[0])

@@ -1,4 +1,4 @@
-"""Getting SMIC-HS onto disk (SPEC §3.2): a directory, a local archive or an http(s) URL.
+"""Getting SMIC-HS onto disk (docs/data.md#acquisition): a directory, a local archive or an http(s) URL.
 
 Credentials never appear in the configuration: it names environment
 variables (``dataset.credentials.username_env`` / ``password_env``,
@@ -199,8 +199,9 @@ def download(url, destination, *, sha256=None, credentials=None, timeout=60):
                     handle.flush()
     except urllib.error.HTTPError as error:
         if error.code == 416 and offset:  # the kept part is not a prefix of this file: start again
-            logger.warning("%s: %s holds %d bytes the server cannot resume from; downloading afresh",
-                           shown, partial, offset)
+            logger.warning(
+                "%s: %s holds %d bytes the server cannot resume from; downloading afresh", shown, partial, offset
+            )
             partial.unlink()
             return download(url, destination, sha256=sha256, credentials=credentials, timeout=timeout)
         hint = " (check the credentials named in dataset.credentials)" if error.code in (401, 403) else ""

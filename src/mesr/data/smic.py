@@ -1,4 +1,4 @@
-"""The SMIC-HS layout (SPEC §3.1): finding clips, reading frames, the manifest (SPEC §3.3).
+"""SMIC-HS (docs/data.md#smic-hs-as-received): finding clips, reading frames, the manifest (docs/data.md#manifest).
 
 Layout of the cropped set::
 
@@ -38,8 +38,16 @@ logger = logging.getLogger(__name__)
 #: Class folder name -> clip id abbreviation.
 CLASSES = {"negative": "ne", "positive": "po", "surprise": "sur"}
 MANIFEST_COLUMNS = [
-    "clip_id", "subject", "label", "n_frames", "first_frame", "last_frame",
-    "height", "width", "missing_frames", "path",
+    "clip_id",
+    "subject",
+    "label",
+    "n_frames",
+    "first_frame",
+    "last_frame",
+    "height",
+    "width",
+    "missing_frames",
+    "path",
 ]
 _SUBJECT = re.compile(r"^s(\d+)$")
 _FRAME = re.compile(r"^reg_image(\d+)\.bmp$", re.IGNORECASE)
@@ -148,9 +156,7 @@ def list_frames(clip_dir):
     Frames are ordered by the integer in their name: widths vary (5 to 8
     digits), so string order would be wrong. Other files are ignored.
     """
-    return sorted(
-        (int(m.group(1)), p) for p in Path(clip_dir).iterdir() if p.is_file() and (m := _FRAME.match(p.name))
-    )
+    return sorted((int(m.group(1)), p) for p in Path(clip_dir).iterdir() if p.is_file() and (m := _FRAME.match(p.name)))
 
 
 def read_clip(frame_paths):
@@ -220,7 +226,9 @@ def build_manifest(root, manifest_path, gaps_path, *, on_bad_clip="fail"):
             clip = read_clip(record.frame_paths)
         except ValueError as error:
             if on_bad_clip == "fail":
-                raise ValueError(f"bad clip {record.clip_id}: {error} (set dataset.on_bad_clip: skip to skip it)") from None
+                raise ValueError(
+                    f"bad clip {record.clip_id}: {error} (set dataset.on_bad_clip: skip to skip it)"
+                ) from None
             logger.warning("skipping clip %s: %s", record.clip_id, error)
             gaps.append(("skipped_clip", record.clip_id, str(error)))
             continue
@@ -228,12 +236,20 @@ def build_manifest(root, manifest_path, gaps_path, *, on_bad_clip="fail"):
         if missing:
             logger.warning("%s misses %d frame(s): %s", record.clip_id, len(missing), _ranges(missing))
             gaps.append(("missing_frames", record.clip_id, _ranges(missing)))
-        rows.append({
-            "clip_id": record.clip_id, "subject": record.subject, "label": record.label,
-            "n_frames": clip.shape[0], "first_frame": record.frames[0], "last_frame": record.frames[-1],
-            "height": clip.shape[1], "width": clip.shape[2], "missing_frames": len(missing),
-            "path": str(record.path.relative_to(hs_root)),
-        })
+        rows.append(
+            {
+                "clip_id": record.clip_id,
+                "subject": record.subject,
+                "label": record.label,
+                "n_frames": clip.shape[0],
+                "first_frame": record.frames[0],
+                "last_frame": record.frames[-1],
+                "height": clip.shape[1],
+                "width": clip.shape[2],
+                "missing_frames": len(missing),
+                "path": str(record.path.relative_to(hs_root)),
+            }
+        )
     if not rows:
         raise ValueError(f"{hs_root}: no readable micro-expression clip found")
     manifest = pd.DataFrame(rows, columns=MANIFEST_COLUMNS)

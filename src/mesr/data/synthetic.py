@@ -1,4 +1,4 @@
-"""A synthetic SMIC-HS: procedural faces with micro-expressions, in the real layout (SPEC §3.4).
+"""A synthetic SMIC-HS: procedural faces with micro-expressions, in the real layout (docs/data.md#synthetic-smic-hs).
 
 SMIC-HS cannot be shipped, so the demo study and the tests run on this twin.
 Each subject has its own appearance (skin tone and texture, face proportions,
@@ -14,7 +14,7 @@ clips blink, illumination flickers and every frame carries sensor noise. The
 movements survive at 128x128 but shrink below a pixel at 32x32, which is the
 effect the study measures.
 
-The tree follows SPEC §3.1 exactly: BMP frames, unpadded subject folders,
+The tree follows docs/data.md#smic-hs-as-received exactly: BMP frames, unpadded subject folders,
 5 to 8 digit absolute frame numbers, crop sizes varying between clips,
 ``NIR/`` and ``VIS/`` siblings, a ``non_micro/`` folder and a ``Thumbs.db``.
 """
@@ -32,11 +32,24 @@ __all__ = ["PRESETS", "SMIC_COUNTS", "generate"]
 
 logger = logging.getLogger(__name__)
 
-#: Clips per subject (negative, positive, surprise) of the real SMIC-HS (SPEC §3.1).
+#: Clips per subject (negative, positive, surprise) of the real SMIC-HS (docs/data.md#smic-hs-as-received).
 SMIC_COUNTS = {
-    1: (3, 2, 1), 2: (0, 1, 5), 3: (22, 11, 6), 4: (10, 4, 5), 5: (1, 0, 1), 6: (2, 0, 2),
-    8: (9, 4, 0), 9: (0, 1, 3), 11: (3, 3, 1), 12: (0, 8, 1), 13: (0, 10, 0), 14: (3, 2, 5),
-    15: (1, 1, 2), 18: (2, 0, 5), 19: (0, 1, 1), 20: (14, 3, 5),
+    1: (3, 2, 1),
+    2: (0, 1, 5),
+    3: (22, 11, 6),
+    4: (10, 4, 5),
+    5: (1, 0, 1),
+    6: (2, 0, 2),
+    8: (9, 4, 0),
+    9: (0, 1, 3),
+    11: (3, 3, 1),
+    12: (0, 8, 1),
+    13: (0, 10, 0),
+    14: (3, 2, 5),
+    15: (1, 1, 2),
+    18: (2, 0, 5),
+    19: (0, 1, 1),
+    20: (14, 3, 5),
 }
 
 #: Size presets: clips per subject and class, and the range of clip lengths in frames.
@@ -258,10 +271,12 @@ def _warp(texture, bumps, x, y, n_frames):
         weight = np.exp(-((x - bx) ** 2 + (y - by) ** 2) / (2 * sigma**2))
         dx += _SKIN_FLOW_GAIN * np.asarray(move_x, np.float32) * weight
         dy += _SKIN_FLOW_GAIN * np.asarray(move_y, np.float32) * weight
-    return np.stack([
-        cv2.remap(texture, x - dx[t], y - dy[t], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-        for t in range(n_frames)
-    ])
+    return np.stack(
+        [
+            cv2.remap(texture, x - dx[t], y - dy[t], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+            for t in range(n_frames)
+        ]
+    )
 
 
 def _inside(signed, softness):

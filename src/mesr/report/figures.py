@@ -1,4 +1,4 @@
-"""The paper's figures, drawn from result files only (SPEC §10).
+"""The paper's figures, drawn from result files only (docs/reports.md).
 
 All figures share one style (8 pt text, TrueType fonts embedded in PDFs),
 are sized for a two-column paper (3.4 in for one column, 7 in for two) and
@@ -13,6 +13,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.lines  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -24,9 +25,17 @@ from mesr.report.paper import DESCRIPTOR_NAMES, MODEL_NAMES, parse_set  # noqa: 
 from mesr.report.provenance import provenance_line  # noqa: E402
 
 __all__ = [
+    "COLUMN_WIDTH",
+    "PAGE_WIDTH",
+    "accuracy_figure",
+    "confusion_figure",
+    "draw_psnr_accuracy",
+    "example_frame",
+    "figure6",
+    "figure7",
+    "psnr_accuracy_figure",
+    "save_figure",
     "training_curve_figure",
-    "COLUMN_WIDTH", "PAGE_WIDTH", "accuracy_figure", "confusion_figure", "example_frame", "figure6", "figure7",
-    "psnr_accuracy_figure", "save_figure",
 ]
 
 logger = logging.getLogger(__name__)
@@ -161,8 +170,28 @@ def confusion_figure(metrics_path, outputs, *, title, provenance):
         save_figure(figure, outputs, provenance)
 
 
+def _baselines(contents):
+    """(chance, majority) accuracy in percent of evaluations sharing their clips: 1/K and the top class's share."""
+    content = next(iter(contents))
+    counts = np.asarray(content["confusion"], dtype=float).sum(axis=1)
+    return 100 / len(content["labels"]), 100 * counts.max() / counts.sum()
+
+
+def _draw_baselines(ax, contents):
+    """Chance and majority-class lines, labelled in the legend."""
+    chance, majority = _baselines(contents)
+    ax.axhline(chance, color="grey", linewidth=0.8, linestyle=":", label=f"chance (1/{round(100 / chance)})")
+    ax.axhline(majority, color="grey", linewidth=0.8, linestyle="--", label=f"majority class ({majority:.1f}%)")
+
+
 def accuracy_figure(metrics, outputs, *, provenance):
     """LOSO accuracy of every set (rows in the order of Table 2) for each descriptor.
+
+    Bars are the accuracy pooled over all clips; error bars the 95%
+    subject-level bootstrap interval of ``metrics.json`` (``ci95``) when it
+    has one. The dotted line is chance (1/K, K the number of classes), the
+    dashed one the majority-class rate (the share of the most frequent class),
+    both from the evaluations' labels.
 
     Parameters
     ----------
@@ -173,25 +202,28 @@ def accuracy_figure(metrics, outputs, *, provenance):
     provenance : dict
         See :func:`mesr.report.provenance.provenance`.
     """
+    contents = {key: read_metrics(path) for key, path in metrics.items()}
     sets = list(dict.fromkeys(s for s, _ in metrics))
     descriptors = list(dict.fromkeys(d for _, d in metrics))
     width = 0.8 / len(descriptors)
     with plt.rc_context(_STYLE):
-        figure, ax = plt.subplots(figsize=(PAGE_WIDTH * 0.6, 2.2))
+        figure, ax = plt.subplots(figsize=(PAGE_WIDTH * 0.6, 2.4))
         for index, descriptor in enumerate(descriptors):
-            values = [
-                100 * read_metrics(metrics[(s, descriptor)])["accuracy"]
-                if (s, descriptor) in metrics else np.nan
-                for s in sets
-            ]
+            shown = [contents.get((s, descriptor)) for s in sets]
+            values = np.array([100 * c["accuracy"] if c else np.nan for c in shown])
+            bounds = np.array(
+                [100 * np.array(c["ci95"]["accuracy"]) if c and "ci95" in c else [np.nan] * 2 for c in shown]
+            ).reshape(len(sets), 2)
+            errors = np.abs(bounds.T - values)
             positions = np.arange(len(sets)) + (index - (len(descriptors) - 1) / 2) * width
             ax.bar(positions, values, width, label=DESCRIPTOR_NAMES.get(descriptor, descriptor), color=f"C{index}")
-        chance = 100 / 3
-        ax.axhline(chance, color="grey", linewidth=0.8, linestyle="--", label="chance (3 classes)")
+            if np.isfinite(errors).any():
+                ax.errorbar(positions, values, yerr=errors, fmt="none", ecolor="black", elinewidth=0.6, capsize=1.5)
+        _draw_baselines(ax, contents.values())
         ax.set_xticks(range(len(sets)), sets, rotation=35, ha="right")
-        ax.set_ylabel("LOSO accuracy (%)")
+        ax.set_ylabel("LOSO accuracy (%), pooled")
         ax.set_ylim(0, 100)
-        ax.legend(frameon=False, ncols=3, loc="upper right")
+        ax.legend(frameon=False, ncols=2, loc="upper right")
         ax.spines[["top", "right"]].set_visible(False)
         save_figure(figure, outputs, provenance)
 
@@ -262,8 +294,9 @@ def figure7(sets, outputs, *, clip_id, frame, provenance):
     n_rows, n_cols = len(rows), offset + max(len(names) for names in rows)
     panel = min(PAGE_WIDTH / n_cols, 1.4)
     with plt.rc_context(_STYLE):
-        figure, axes = plt.subplots(n_rows, n_cols, figsize=(panel * n_cols, (panel + 0.3) * n_rows + 0.1),
-                                    squeeze=False)
+        figure, axes = plt.subplots(
+            n_rows, n_cols, figsize=(panel * n_cols, (panel + 0.3) * n_rows + 0.1), squeeze=False
+        )
         for ax in axes.flat:
             ax.set_axis_off()
         panels = [(0, 0, reference)] if reference else []
@@ -280,7 +313,9 @@ def figure7(sets, outputs, *, clip_id, frame, provenance):
     logger.info("figure 7 from %s frame %d, %d sets", clip_id, frame, len(sets))
 
 
-_MARKERS = ("o", "s", "^", "D", "v", "P")
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h", "*", "p")
+#: Fill of a descriptor's points: the first filled, the second hollow.
+_FILLS = ("full", "none", "left", "bottom")
 
 
 def psnr_accuracy_figure(quality, metrics, outputs, *, provenance):
@@ -294,8 +329,9 @@ def psnr_accuracy_figure(quality, metrics, outputs, *, provenance):
         upscaled bicubically.
     metrics : dict
         (set, descriptor) -> ``metrics.json`` path (key ``accuracy``).
-        Pairs whose set has no quality TSV (e.g. HR128) are left out, as are
-        sets whose mean PSNR is infinite (identical to HR).
+        Pairs whose set has no quality TSV are not points: HR128's are drawn
+        as a horizontal reference line per descriptor, others left out, as
+        are sets whose mean PSNR is infinite (identical to HR).
     outputs : list of path-like
         ``.png`` and ``.pdf`` files to write.
     provenance : dict
@@ -309,9 +345,12 @@ def psnr_accuracy_figure(quality, metrics, outputs, *, provenance):
 
     Notes
     -----
-    Marker and colour tell the descriptor; each set is labelled once, beside
-    its highest point (a set's descriptors share its PSNR, so they stand on
-    one vertical line). The dashed line is chance (3 classes).
+    Each set has its own marker and colour, keyed in the legend beside the
+    axes (no label is written on the plot, so none can hide another); a
+    descriptor is told by the marker's fill (the first descriptor filled, the
+    second hollow), and a set's points stand on one vertical line since its
+    descriptors share its PSNR. The dotted line is chance (1/K), the dashed
+    one the majority-class rate, the solid ones HR128's accuracy.
 
     Examples
     --------
@@ -319,42 +358,90 @@ def psnr_accuracy_figure(quality, metrics, outputs, *, provenance):
     ...                      {("SR64-esrgan", "lbp_top"): "results/evaluation/SR64-esrgan/lbp_top/metrics.json"},
     ...                      ["psnr_accuracy.png", "psnr_accuracy.pdf"], provenance=record)  # doctest: +SKIP
     """
+    figure = draw_psnr_accuracy(quality, metrics)
+    with plt.rc_context(_STYLE):  # savefig reads the dpi and the PDF font type from the style
+        save_figure(figure, outputs, provenance)
+
+
+def draw_psnr_accuracy(quality, metrics):
+    """The figure of :func:`psnr_accuracy_figure`, drawn but not saved (for inspection and tests)."""
     psnr = {}
     for name, path in quality.items():
         parse_set(name)
         psnr[name] = quality_means(path)["psnr_y"]
         if not np.isfinite(psnr[name]):
             logger.warning("%s: mean PSNR is infinite, %s left out of the PSNR-accuracy figure", path, name)
-    points = []
-    for (name, descriptor), path in metrics.items():
-        if name not in psnr or not np.isfinite(psnr[name]):
-            continue
-        points.append((name, descriptor, psnr[name], 100 * read_metrics(path)["accuracy"]))
+    contents = {key: read_metrics(path) for key, path in metrics.items()}
+    points = [
+        (name, descriptor, psnr[name], 100 * content["accuracy"])
+        for (name, descriptor), content in contents.items()
+        if np.isfinite(psnr.get(name, np.nan))
+    ]
     if not points:
         raise ValueError("no (set, descriptor) has both a quality TSV and a metrics file: nothing to plot")
     descriptors = list(dict.fromkeys(d for _, d, _, _ in points))
+    sets = list(dict.fromkeys(n for n, _, _, _ in points))
     with plt.rc_context(_STYLE):
-        figure, ax = plt.subplots(figsize=(COLUMN_WIDTH, 2.6))
-        for index, descriptor in enumerate(descriptors):
-            chosen = [(x, y) for _, d, x, y in points if d == descriptor]
-            ax.scatter(*zip(*chosen), marker=_MARKERS[index % len(_MARKERS)], s=18, color=f"C{index}",
-                       label=DESCRIPTOR_NAMES.get(descriptor, descriptor), zorder=3)
-        for name in dict.fromkeys(n for n, _, _, _ in points):
-            x = psnr[name]
-            top = max(y for n, _, _, y in points if n == name)
-            bottom = min(y for n, _, _, y in points if n == name)
-            ax.plot([x, x], [bottom, top], color="grey", linewidth=0.5, zorder=2)
+        figure, ax = plt.subplots(figsize=(PAGE_WIDTH * 0.62, 2.6))
+        set_handles = []
+        for index, name in enumerate(sets):
+            style = {"marker": _MARKERS[index % len(_MARKERS)], "color": f"C{index % 10}", "markersize": 4.5}
+            chosen = [(d, x, y) for n, d, x, y in points if n == name]
+            ys = [y for _, _, y in chosen]
+            ax.plot([psnr[name]] * 2, [min(ys), max(ys)], color="grey", linewidth=0.5, zorder=2)
+            for descriptor, x, y in chosen:
+                ax.plot(
+                    [x],
+                    [y],
+                    linestyle="none",
+                    fillstyle=_FILLS[descriptors.index(descriptor) % len(_FILLS)],
+                    zorder=3,
+                    **style,
+                )
             kind, resolution, _ = parse_set(name)
             label = _method_label(name) if kind == "LR" else f"{_method_label(name)} {resolution}"
-            ax.annotate(label, (x, top), xytext=(2, 3), textcoords="offset points", fontsize=5.5)
-        ax.axhline(100 / 3, color="grey", linewidth=0.8, linestyle="--", label="chance (3 classes)")
+            set_handles.append(matplotlib.lines.Line2D([], [], linestyle="none", label=label, **style))
+        descriptor_handles = [
+            matplotlib.lines.Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker="o",
+                color="black",
+                markersize=4.5,
+                fillstyle=_FILLS[i % len(_FILLS)],
+                label=DESCRIPTOR_NAMES.get(d, d),
+            )
+            for i, d in enumerate(descriptors)
+        ]
+        for index, descriptor in enumerate(descriptors):
+            hr = contents.get(("HR128", descriptor))
+            if hr is not None:
+                ax.axhline(
+                    100 * hr["accuracy"],
+                    color="black",
+                    linewidth=0.7,
+                    alpha=0.6,
+                    linestyle=("-", "-.")[index % 2],
+                    label=f"HR128, {DESCRIPTOR_NAMES.get(descriptor, descriptor)}",
+                )
+        _draw_baselines(ax, contents.values())
+        line_handles, _ = ax.get_legend_handles_labels()
         ax.set_xlabel("PSNR on Y against HR128 (dB)")
-        ax.set_ylabel("LOSO accuracy (%)")
-        ax.margins(x=0.15, y=0.15)
-        ax.legend(frameon=False, loc="lower right")
+        ax.set_ylabel("LOSO accuracy (%), pooled")
+        ax.margins(x=0.1, y=0.15)
         ax.spines[["top", "right"]].set_visible(False)
-        save_figure(figure, outputs, provenance)
-    logger.info("PSNR-accuracy figure: %d points of %d sets", len(points), len(psnr))
+        ax.legend(
+            handles=set_handles + descriptor_handles + line_handles,
+            frameon=False,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            borderaxespad=0,
+            handletextpad=0.3,
+            fontsize=6,
+        )
+    logger.info("PSNR-accuracy figure: %d points of %d sets", len(points), len(sets))
+    return figure
 
 
 def training_curve_figure(curve, outputs, *, title, provenance):

@@ -1,9 +1,9 @@
-"""The paper's published numbers (SPEC §11), as data for side-by-side columns.
+"""The paper's published numbers (docs/reports.md#the-papers-numbers), as data for side-by-side columns.
 
 Sharma, Coleman, Yogarajah, Taggart & Samarasinghe (ICPRAM 2022), "Evaluation
 of GAN Generated Super Resolution Images for Micro Expression Recognition".
 
-Rows are keyed by our set names (SPEC §4): ``HR128``, ``LR64``, ``LR32``,
+Rows are keyed by our set names (docs/layout.md#sets-and-naming): ``HR128``, ``LR64``, ``LR32``,
 ``SR64-{model}`` and ``SR32-{model}``. The paper's methods map to these config
 model keys:
 
@@ -91,7 +91,7 @@ _SET_PATTERN = re.compile(r"^(?:(HR)(128)|(LR)(64|32)|(SR)(64|32)-([A-Za-z0-9_]+
 
 
 def set_name(kind, resolution, model=None):
-    """Our set name (SPEC §4) from its parts.
+    """Our set name (docs/layout.md#sets-and-naming) from its parts.
 
     Parameters
     ----------
@@ -143,9 +143,7 @@ def parse_set(name):
     """
     match = _SET_PATTERN.match(name) if isinstance(name, str) else None
     if match is None:
-        raise ValueError(
-            f"set name must be one of HR128, LR64, LR32, SR64-<model>, SR32-<model>, got {name!r}"
-        )
+        raise ValueError(f"set name must be one of HR128, LR64, LR32, SR64-<model>, SR32-<model>, got {name!r}")
     groups = [g for g in match.groups() if g is not None]
     kind, resolution = groups[0], int(groups[1])
     return kind, resolution, (groups[2] if len(groups) > 2 else None)

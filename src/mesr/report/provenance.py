@@ -1,4 +1,4 @@
-"""Where a table or figure came from: config hash, git commit, package versions (SPEC §10)."""
+"""Where a table or figure came from: config hash, git commit, package versions (docs/reports.md)."""
 
 import hashlib
 import json
@@ -14,8 +14,17 @@ __all__ = ["PACKAGES", "config_hash", "git_commit", "provenance", "provenance_li
 
 #: The pinned third-party packages whose versions are recorded.
 PACKAGES = (
-    "snakemake", "numpy", "scipy", "opencv-python-headless", "tensorflow-cpu", "tensorflow", "keras",
-    "scikit-image", "scikit-learn", "pandas", "matplotlib",
+    "snakemake",
+    "numpy",
+    "scipy",
+    "opencv-python-headless",
+    "tensorflow-cpu",
+    "tensorflow",
+    "keras",
+    "scikit-image",
+    "scikit-learn",
+    "pandas",
+    "matplotlib",
 )
 
 
@@ -37,7 +46,9 @@ def git_commit(path=None):
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -76,10 +87,13 @@ def provenance_line(record):
 def write_config(config, path):
     """Write the resolved config as YAML, headed by its provenance as comments."""
     record = provenance(config)
-    header = "".join(f"# {line}\n" for line in (
-        "Resolved configuration of this run (defaults filled in).",
-        f"config_sha256: {record['config_sha256']}",
-        f"git_commit: {record['git_commit']}",
-        "packages: " + ", ".join(f"{k} {v}" for k, v in record["packages"].items()),
-    ))
+    header = "".join(
+        f"# {line}\n"
+        for line in (
+            "Resolved configuration of this run (defaults filled in).",
+            f"config_sha256: {record['config_sha256']}",
+            f"git_commit: {record['git_commit']}",
+            "packages: " + ", ".join(f"{k} {v}" for k, v in record["packages"].items()),
+        )
+    )
     write_text(path, header + yaml.safe_dump(json.loads(json.dumps(config, default=str)), sort_keys=False))

@@ -1,8 +1,8 @@
 """Tables 1 and 2 from result files, the table of the trained networks, and the md/csv/tex writer of every table.
 
-Everything "ours" is read from ``results/quality/{set}.tsv`` (Table 1, SPEC
-§7) and from ``metrics.json`` and ``predictions.tsv`` files (Table 2, SPEC
-§9); the paper's numbers come from :mod:`mesr.report.paper`. Nothing is
+Everything "ours" is read from ``results/quality/{set}.tsv`` (Table 1,
+docs/quality.md) and from ``metrics.json`` and ``predictions.tsv`` files (Table 2,
+docs/evaluation.md); the paper's numbers come from :mod:`mesr.report.paper`. Nothing is
 hard-coded here.
 
 Cells are strings, formatted for reading: accuracies in percent with two
@@ -34,12 +34,30 @@ from mesr.evaluate import mcnemar_exact, read_metrics
 from mesr.io import write_text
 from mesr.quality import quality_means
 from mesr.report.paper import (
-    DESCRIPTOR_NAMES, DESCRIPTORS, MODEL_NAMES, PAPER_MODELS, TABLE1, TABLE2, TABLE2_ROWS, parse_set,
+    DESCRIPTOR_NAMES,
+    DESCRIPTORS,
+    MODEL_NAMES,
+    PAPER_MODELS,
+    TABLE1,
+    TABLE2,
+    TABLE2_ROWS,
+    parse_set,
 )
 
 __all__ = [
-    "NOT_RUN", "NOT_APPLICABLE", "UNAVAILABLE", "LR_UPSCALED", "table1_rows", "table1", "table2_rows", "table2",
-    "table2_extended", "training_table", "write_table",
+    "NOT_RUN",
+    "NOT_APPLICABLE",
+    "UNAVAILABLE",
+    "LR_UPSCALED",
+    "MAJORITY",
+    "majority_baseline",
+    "table1_rows",
+    "table1",
+    "table2_rows",
+    "table2",
+    "table2_extended",
+    "training_table",
+    "write_table",
 ]
 
 logger = logging.getLogger(__name__)
@@ -73,7 +91,7 @@ def table2_rows(sets=(), models=None):
     Raises
     ------
     ValueError
-        If a name in ``sets`` is not a set name (SPEC §4).
+        If a name in ``sets`` is not a set name (docs/layout.md#sets-and-naming).
 
     Examples
     --------
@@ -131,8 +149,14 @@ def _mcnemar(a, b):
     """Exact McNemar p-value of two predictions tables on the clips they share."""
     shared = a.index.intersection(b.index, sort=False)
     if len(shared) != len(a) or len(shared) != len(b):
-        logger.warning("McNemar on the %d clips shared by %s (%d) and %s (%d)",
-                       len(shared), a["path"].iloc[0], len(a), b["path"].iloc[0], len(b))
+        logger.warning(
+            "McNemar on the %d clips shared by %s (%d) and %s (%d)",
+            len(shared),
+            a["path"].iloc[0],
+            len(a),
+            b["path"].iloc[0],
+            len(b),
+        )
     if len(shared) == 0:
         return None
     a, b = a.loc[shared], b.loc[shared]
@@ -157,6 +181,53 @@ def _row_labels(name):
     kind, resolution, model = parse_set(name)
     method = MODEL_NAMES.get(model, model) if model else NOT_APPLICABLE
     return {"Resolution": f"{kind} {resolution}", "Method": method, "Set": name}
+
+
+#: Method and Set cells of the majority-class baseline row of Table 2.
+MAJORITY = "majority class"
+
+
+def majority_baseline(confusion):
+    """Accuracy, UF1 and UAR of always predicting the most frequent true class.
+
+    Parameters
+    ----------
+    confusion : (K, K) array_like
+        Confusion matrix (rows true classes) of an evaluation: only its row
+        sums, the class counts, are used.
+
+    Returns
+    -------
+    dict
+        ``accuracy`` (n of the majority class / n), ``uf1`` (its F1 over K
+        classes, the others 0) and ``uar`` (1 / number of classes present).
+
+    Examples
+    --------
+    >>> majority_baseline([[60, 10, 0], [30, 21, 0], [40, 3, 0]])["accuracy"]
+    0.6097560975609756
+    """
+    counts = np.asarray(confusion, dtype=float).sum(axis=1)
+    top, total = counts.max(), counts.sum()
+    return {
+        "accuracy": top / total,
+        "uf1": 2 * top / (top + total) / counts.size,
+        "uar": 1 / np.count_nonzero(counts),
+    }
+
+
+def _majority(results, descriptor):
+    """The majority baseline of a descriptor's evaluations (they share their clips), or None if none ran."""
+    paths = [path for (_, d), path in results.items() if d == descriptor]
+    return majority_baseline(read_metrics(paths[0])["confusion"]) if paths else None
+
+
+def _majority_labels():
+    return {"Resolution": NOT_APPLICABLE, "Method": MAJORITY, "Set": NOT_APPLICABLE}
+
+
+def _interval(bounds):
+    return f"[{_percent(bounds[0])}, {_percent(bounds[1])}]"
 
 
 def _prepare(metrics, models, descriptors):
@@ -189,8 +260,11 @@ def table2(metrics, *, models=None, provenance=None, descriptors=DESCRIPTORS):
     -------
     pandas.DataFrame
         One row per set (``Resolution``, ``Method``, ``Set``), then per
-        descriptor ``"{name} (ours)"`` and ``"{name} (paper)"`` (accuracy, %),
-        then ``"Li et al. 2019"``. Cells are strings.
+        descriptor ``"{name} (ours)"`` and ``"{name} (paper)"`` (accuracy, %:
+        ours pooled over all clips; the paper does not define its own), then
+        ``"Li et al. 2019"``; a last row ``"majority class"``: the accuracy
+        of always predicting the most frequent class (:func:`majority_baseline`).
+        Cells are strings.
 
     Raises
     ------
@@ -214,9 +288,38 @@ def table2(metrics, *, models=None, provenance=None, descriptors=DESCRIPTORS):
             record[f"{title} (paper)"] = _paper(paper.get(descriptor))
         record["Li et al. 2019"] = _paper(paper.get("li2019"))
         records.append(record)
+    record = _majority_labels()
+    for descriptor in descriptors:
+        title = DESCRIPTOR_NAMES.get(descriptor, descriptor)
+        baseline = _majority(results, descriptor)
+        record[f"{title} (ours)"] = _percent(baseline["accuracy"]) if baseline else NOT_RUN
+        record[f"{title} (paper)"] = NOT_APPLICABLE
+    record["Li et al. 2019"] = NOT_APPLICABLE
+    records.append(record)
     frame = pd.DataFrame.from_records(records)
     frame.attrs["provenance"] = provenance
     return frame
+
+
+#: Columns of the extended Table 2 per descriptor: (metrics.json key, column); "ci95" columns show its interval.
+_EXTENDED_SCORES = (
+    ("accuracy", "accuracy"),
+    ("ci95:accuracy", "accuracy 95% CI"),
+    ("subject_mean_accuracy", "subject-mean accuracy"),
+    ("uf1", "UF1"),
+    ("ci95:uf1", "UF1 95% CI"),
+    ("uar", "UAR"),
+    ("ci95:uar", "UAR 95% CI"),
+)
+
+
+def _extended_cell(content, key):
+    if content is None:
+        return NOT_RUN
+    if key.startswith("ci95:"):
+        bounds = content.get("ci95", {}).get(key[5:])
+        return _interval(bounds) if bounds else NOT_APPLICABLE
+    return _percent(content[key]) if key in content else NOT_APPLICABLE
 
 
 def table2_extended(metrics, predictions, *, models=None, provenance=None, descriptors=DESCRIPTORS):
@@ -232,12 +335,18 @@ def table2_extended(metrics, predictions, *, models=None, provenance=None, descr
     -------
     pandas.DataFrame
         One row per set (``Resolution``, ``Method``, ``Set``), then per
-        descriptor ``"{name} accuracy"``, ``"{name} UF1"``, ``"{name} UAR"``
-        (percent, 2 decimals), ``"{name} p vs LR"`` (an ``SR{r}`` set against
+        descriptor ``"{name} accuracy"`` (pooled), ``"{name} accuracy 95% CI"``,
+        ``"{name} subject-mean accuracy"`` (mean of the per-subject
+        accuracies), ``"{name} UF1"``, ``"{name} UF1 95% CI"``,
+        ``"{name} UAR"``, ``"{name} UAR 95% CI"`` (percent, 2 decimals; the
+        intervals are the subject-level bootstrap of ``metrics.json``'s
+        ``ci95``, ``"-"`` without one), ``"{name} p vs LR"`` (an ``SR{r}`` set against
         ``LR{r}``) and ``"{name} p vs HR128"``: two-sided exact McNemar
         p-values of paired correctness on the clips both sets share (matched on
         ``clip_id``), 3 significant digits. ``"-"`` for HR/LR rows, ``"n.a."``
-        where either set's predictions are absent.
+        where either set's predictions are absent. A last row
+        ``"majority class"`` gives the scores of always predicting the most
+        frequent class.
 
     Raises
     ------
@@ -264,8 +373,8 @@ def table2_extended(metrics, predictions, *, models=None, provenance=None, descr
             title = DESCRIPTOR_NAMES.get(descriptor, descriptor)
             path = results.get((name, descriptor))
             content = read_metrics(path) if path else None
-            for key, column in (("accuracy", "accuracy"), ("uf1", "UF1"), ("uar", "UAR")):
-                record[f"{title} {column}"] = _percent(content[key]) if content else NOT_RUN
+            for key, column in _EXTENDED_SCORES:
+                record[f"{title} {column}"] = _extended_cell(content, key)
             for reference, column in ((f"LR{resolution}", "p vs LR"), ("HR128", "p vs HR128")):
                 if kind != "SR":
                     record[f"{title} {column}"] = NOT_APPLICABLE
@@ -278,6 +387,15 @@ def table2_extended(metrics, predictions, *, models=None, provenance=None, descr
                 else:
                     record[f"{title} {column}"] = _p_value(_mcnemar(ours, theirs))
         records.append(record)
+    record = _majority_labels()
+    for descriptor in descriptors:
+        title = DESCRIPTOR_NAMES.get(descriptor, descriptor)
+        baseline = _majority(results, descriptor)
+        for key, column in _EXTENDED_SCORES:
+            shown = _percent(baseline[key]) if baseline and key in baseline else NOT_APPLICABLE
+            record[f"{title} {column}"] = shown if baseline else NOT_RUN
+        record[f"{title} p vs LR"] = record[f"{title} p vs HR128"] = NOT_APPLICABLE
+    records.append(record)
     frame = pd.DataFrame.from_records(records)
     frame.attrs["provenance"] = provenance
     return frame
@@ -314,7 +432,7 @@ def table1_rows(sets=(), models=None):
     Raises
     ------
     ValueError
-        If a name in ``sets`` is not a set name (SPEC §4).
+        If a name in ``sets`` is not a set name (docs/layout.md#sets-and-naming).
 
     Examples
     --------
@@ -355,7 +473,7 @@ def table1(quality, *, models=None, provenance=None):
         the method ``"LR upscaled (bicubic)"``), then ``PSNR (ours)``,
         ``PSNR (paper)``, ``PSNR (ours - paper)``, ``SSIM (ours)``,
         ``SSIM (paper)``, ``SSIM (ours - paper)`` (on BT.601 Y, border of s
-        pixels cropped: the paper's setting, SPEC §7), then
+        pixels cropped: the study's choice, the paper does not say, docs/quality.md), then
         ``PSNR RGB (ours)`` and ``SSIM RGB (ours)``. Means over all frames of
         all clips; PSNR in dB with 2 decimals, SSIM with 4. The difference is
         our displayed (rounded) value minus the paper's, signed, so the three
@@ -436,31 +554,49 @@ def training_table(trained, *, provenance=None):
     for model, scale, settings_path, heldout_path in trained:
         settings = _read_record(settings_path, yaml.safe_load, ("steps", "validation", "perceptual"))
         heldout = _read_record(heldout_path, json.loads, ("psnr", "psnr_bicubic"))
-        shown = {key: f"{value:.2f}" for key, value in (
-            ("heldout", heldout["psnr"]), ("bicubic", heldout["psnr_bicubic"]),
-            ("validation", settings["validation"]["psnr"]), ("validation_bicubic", settings["validation"]["psnr_bicubic"]),
-        )}  # fmt: skip
+        shown = {
+            key: f"{value:.2f}"
+            for key, value in (
+                ("heldout", heldout["psnr"]),
+                ("bicubic", heldout["psnr_bicubic"]),
+                ("validation", settings["validation"]["psnr"]),
+                ("validation_bicubic", settings["validation"]["psnr_bicubic"]),
+            )
+        }
         perceptual = settings["perceptual"]
-        records.append({
-            "Method": MODEL_NAMES.get(model, model),
-            "Model": model,
-            "Scale": f"x{scale}",
-            "Steps": f"{settings['steps']['psnr']} + {settings['steps']['gan']}",
-            "Held-out PSNR": shown["heldout"],
-            "Held-out bicubic": shown["bicubic"],
-            "Gain over bicubic": _difference(heldout["psnr"], float(shown["bicubic"]), 2),
-            "Validation PSNR": shown["validation"],
-            "Validation bicubic": shown["validation_bicubic"],
-            "Perceptual features": NOT_APPLICABLE if perceptual is None
-            else ("random VGG19" if perceptual["random"] else "ImageNet VGG19"),
-        })  # fmt: skip
+        records.append(
+            {
+                "Method": MODEL_NAMES.get(model, model),
+                "Model": model,
+                "Scale": f"x{scale}",
+                "Steps": f"{settings['steps']['psnr']} + {settings['steps']['gan']}",
+                "Held-out PSNR": shown["heldout"],
+                "Held-out bicubic": shown["bicubic"],
+                "Gain over bicubic": _difference(heldout["psnr"], float(shown["bicubic"]), 2),
+                "Validation PSNR": shown["validation"],
+                "Validation bicubic": shown["validation_bicubic"],
+                "Perceptual features": NOT_APPLICABLE
+                if perceptual is None
+                else ("random VGG19" if perceptual["random"] else "ImageNet VGG19"),
+            }
+        )
     frame = pd.DataFrame.from_records(records, columns=_TRAINING_COLUMNS)
     frame.attrs["provenance"] = provenance
     return frame
 
 
-_TRAINING_COLUMNS = ("Method", "Model", "Scale", "Steps", "Held-out PSNR", "Held-out bicubic", "Gain over bicubic",
-                     "Validation PSNR", "Validation bicubic", "Perceptual features")  # fmt: skip
+_TRAINING_COLUMNS = (
+    "Method",
+    "Model",
+    "Scale",
+    "Steps",
+    "Held-out PSNR",
+    "Held-out bicubic",
+    "Gain over bicubic",
+    "Validation PSNR",
+    "Validation bicubic",
+    "Perceptual features",
+)
 
 
 def _read_record(path, parse, fields):
@@ -475,6 +611,7 @@ def _read_record(path, parse, fields):
 
 
 # --------------------------------------------------------------------------- writers
+
 
 def _cell(value):
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -492,8 +629,16 @@ def _provenance_lines(provenance):
 
 
 _TEX_SPECIAL = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
 }
 _TEX_PATTERN = re.compile("|".join(re.escape(c) for c in _TEX_SPECIAL))
 

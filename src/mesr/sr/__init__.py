@@ -1,4 +1,4 @@
-"""Super-resolution networks, their weights and inference (SPEC §6).
+"""Super-resolution networks, their weights and inference (docs/models.md).
 
 One module per architecture (``rdn``, ``rrdn``, ``nesrgan_plus``), each with a
 builder taking the paper's symbols and the scale; ``bicubic`` is the OpenCV
@@ -21,6 +21,7 @@ __all__ = [
     "ARCHS",
     "PARAMS",
     "build",
+    "check_params",
     "load_weights",
     "receptive_field_radius",
     "save_weights",
@@ -66,7 +67,8 @@ def build(arch, params, scale):
         The architecture's symbols: ``rdn``: C, D, G, G0 (optional
         kernel_size); ``rrdn``: C, D, G, G0, T; ``nesrgan_plus``: nf, gc, nb
         (optional ``plus``, default True; ``noise``, default True: the
-        training-only noise layers of nESRGAN+, inactive at inference).
+        training-only noise layers of nESRGAN+, inactive at inference; see
+        :func:`~mesr.sr.nesrgan_plus.build_nesrgan_plus`).
     scale : int
         Upscaling factor: 2, 3, 4 or 8 for ``rdn`` and ``rrdn``; 2, 4 or 8 for
         ``nesrgan_plus``.
@@ -81,8 +83,8 @@ def build(arch, params, scale):
     ------
     ValueError
         If the arch is unknown (the message lists the valid ones), a
-        parameter is missing, unknown or not a positive integer, or the scale
-        is not supported by the arch.
+        parameter is missing or unknown (:func:`check_params`) or not a
+        positive integer, or the scale is not supported by the arch.
 
     References
     ----------
@@ -102,27 +104,67 @@ def build(arch, params, scale):
         return module.build_rdn(**params, scale=scale)
     if arch == "rrdn":
         return module.build_rrdn(**params, scale=scale)
-    params.setdefault("noise", True)
     return module.build_nesrgan_plus(**params, scale=scale)
+
+
+def check_params(arch, params, *, name="params"):
+    """Check that ``params`` are the symbols of ``arch``, without loading TensorFlow.
+
+    The workflow checks its model registry with it before anything runs; :func:`build` and
+    :func:`~mesr.sr.weights.weights_filename` check their arguments with it.
+
+    Parameters
+    ----------
+    arch : {'rdn', 'rrdn', 'nesrgan_plus'}
+        Architecture.
+    params : mapping
+        Its parameters: every required symbol of :data:`PARAMS`, optional ones
+        of :data:`PARAMS`, nothing else (their values are checked by the builder).
+    name : str, optional
+        What ``params`` is called in the error message (the workflow: ``models.<key>.params``).
+
+    Returns
+    -------
+    dict
+        A copy of ``params``.
+
+    Raises
+    ------
+    ValueError
+        If the arch is unknown (the message lists the valid ones), ``params``
+        is not a mapping, or a symbol is missing or unknown: the message names
+        ``name``, the symbols of the arch and what is missing or unknown.
+
+    Examples
+    --------
+    >>> check_params("rdn", {"C": 3, "D": 10, "G": 64}, name="models.tiny.params")
+    Traceback (most recent call last):
+    ...
+    ValueError: models.tiny.params: arch rdn needs C, D, G, G0 (optional: kernel_size); missing G0
+    """
+    check_option("arch", arch, ARCHS)
+    if not isinstance(params, Mapping):
+        raise ValueError(f"{name} must be a mapping of {arch} parameters, got {type(params).__name__}")
+    required, optional = PARAMS[arch]
+    missing = [key for key in required if key not in params]
+    unknown = [key for key in params if key not in required + optional]
+    if missing or unknown:
+        raise ValueError(
+            f"{name}: arch {arch} needs {', '.join(required)}"
+            + (f" (optional: {', '.join(optional)})" if optional else "")
+            + (f"; missing {', '.join(missing)}" if missing else "")
+            + (f"; unknown {', '.join(map(str, unknown))}" if unknown else "")
+        )
+    return dict(params)
 
 
 def _check_build_args(arch, params, scale):
     """Validate (arch, params, scale) as :func:`build` takes them; return a copy of params."""
-    check_option("arch", arch, ARCHS)
-    if not isinstance(params, Mapping):
-        raise ValueError(f"params must be a mapping of {arch} parameters, got {type(params).__name__}")
-    required, optional = PARAMS[arch]
-    for key in required:
-        if key not in params:
-            raise ValueError(f"params of arch {arch!r} lack {key!r} (required: {', '.join(required)})")
-    for key in params:
-        if key not in required + optional:
-            valid = ", ".join(required + optional)
-            raise ValueError(f"params of arch {arch!r} have unknown key {key!r} (valid: {valid})")
+    params = check_params(arch, params)
     scales = importlib.import_module(_MODULES[arch]).SCALES
     if isinstance(scale, bool) or not isinstance(scale, numbers.Integral) or scale not in scales:
         raise ValueError(f"scale of arch {arch!r} must be one of {', '.join(map(str, scales))}, got {scale!r}")
-    return dict(params), int(scale)
+    return params, int(scale)
 
 
 def __getattr__(name):

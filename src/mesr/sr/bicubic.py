@@ -59,5 +59,3 @@ def _check_frames(name, frames):
     if min(frames.shape[1:3]) < 1:
         raise ValueError(f"{name} must have non-empty frames, got shape {frames.shape}")
     return frames
-
-

@@ -1,4 +1,4 @@
-"""Batched, optionally tiled super-resolution inference of uint8 clips (SPEC §6).
+"""Batched, optionally tiled super-resolution inference of uint8 clips (docs/models.md).
 
 Frames go in as uint8 RGB, are scaled to float32 0..1 on the device, pass
 through the network in batches (one ``tf.function`` per model, traced once
@@ -148,8 +148,9 @@ def upscale(model, frames, *, scale=None, batch_size=16, tile=None, overlap=None
     )
 
 
-def upscale_set(model, input_dir, output_dir, clip_ids, *, scale=None, batch_size=16, tile=None, overlap=None,
-                max_pixels=MAX_PIXELS):
+def upscale_set(
+    model, input_dir, output_dir, clip_ids, *, scale=None, batch_size=16, tile=None, overlap=None, max_pixels=MAX_PIXELS
+):
     """Super-resolve every clip of a set, clip by clip, writing each file atomically.
 
     Parameters
@@ -204,7 +205,12 @@ def upscale_set(model, input_dir, output_dir, clip_ids, *, scale=None, batch_siz
         written.append(target)
         logger.info(
             "%s: %d frames %dx%d -> %dx%d in %.2f s",
-            clip_id, frames.shape[0], frames.shape[1], frames.shape[2], result.shape[1], result.shape[2],
+            clip_id,
+            frames.shape[0],
+            frames.shape[1],
+            frames.shape[2],
+            result.shape[1],
+            result.shape[2],
             time.perf_counter() - start,
         )
     return written
@@ -223,8 +229,14 @@ def _upscale_float(model, frames, *, scale, batch_size, tile, overlap, max_pixel
     n, height, width, _ = frames.shape
     if tile is None and height * width > max_pixels:
         tile = max(math.isqrt(max_pixels) - 2 * overlap, 32)
-        logger.info("frames of %dx%d px exceed %d px: tiles of %d px with %d px overlap",
-                    height, width, max_pixels, tile, overlap)
+        logger.info(
+            "frames of %dx%d px exceed %d px: tiles of %d px with %d px overlap",
+            height,
+            width,
+            max_pixels,
+            tile,
+            overlap,
+        )
     predict = _compiled(model)
     if tile is None or (tile + 2 * overlap >= height and tile + 2 * overlap >= width):
         jobs = [(i, 0, 0, 0, height, 0, width) for i in range(n)]
@@ -236,17 +248,19 @@ def _upscale_float(model, frames, *, scale, batch_size, tile, overlap, max_pixel
         jobs = [(i, wy, wx, y0, y1, x0, x1) for i in range(n) for wy, y0, y1 in rows for wx, x0, x1 in cols]
     out = None
     for start in range(0, len(jobs), batch_size):
-        chunk = jobs[start:start + batch_size]
+        chunk = jobs[start : start + batch_size]
         if window == (height, width):
-            batch = frames[chunk[0][0]:chunk[-1][0] + 1]
+            batch = frames[chunk[0][0] : chunk[-1][0] + 1]
         else:
-            batch = np.stack([frames[i, wy:wy + window[0], wx:wx + window[1]] for i, wy, wx, *_ in chunk])
+            batch = np.stack([frames[i, wy : wy + window[0], wx : wx + window[1]] for i, wy, wx, *_ in chunk])
         result = predict(batch).numpy()
         if out is None:
             s = _output_scale(batch.shape, result.shape, scale)
             out = np.empty((n, s * height, s * width, 3), dtype=np.float32)
         for k, (i, wy, wx, y0, y1, x0, x1) in enumerate(chunk):
-            out[i, s * y0:s * y1, s * x0:s * x1] = result[k, s * (y0 - wy):s * (y1 - wy), s * (x0 - wx):s * (x1 - wx)]
+            out[i, s * y0 : s * y1, s * x0 : s * x1] = result[
+                k, s * (y0 - wy) : s * (y1 - wy), s * (x0 - wx) : s * (x1 - wx)
+            ]
     return out
 
 
@@ -307,7 +321,7 @@ def _log_device(model):
 
 
 def superresolve_set(lr_dir, output, manifest, *, arch, params=None, scale, weights=None, batch_size=16):
-    """The ``superres`` stage: one SR set from one LR set with one model (SPEC §4, §6).
+    """The ``superres`` stage: one SR set from one LR set with one model (docs/layout.md#sets-and-naming, docs/models.md).
 
     Parameters
     ----------

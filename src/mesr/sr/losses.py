@@ -1,4 +1,4 @@
-"""The GAN stage's networks and losses: patch discriminator, VGG19 features, adversarial terms (SPEC §6).
+"""The GAN stage's networks and losses: patch discriminator, VGG19 features, adversarial terms (docs/models.md).
 
 - :func:`build_discriminator`: ISR's SRGAN-style discriminator. Conv 3x3 +
   LeakyReLU 0.2, then seven blocks conv 3x3 + LeakyReLU 0.2 + BatchNorm
@@ -42,9 +42,7 @@ logger = logging.getLogger(__name__)
 VGG19_NOTOP_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
 
 #: Where Keras downloads that file from (to fetch it once, by hand, where the network is reachable).
-VGG19_NOTOP_URL = (
-    "https://storage.googleapis.com/tensorflow/keras-applications/vgg19/" + VGG19_NOTOP_FILE
-)
+VGG19_NOTOP_URL = "https://storage.googleapis.com/tensorflow/keras-applications/vgg19/" + VGG19_NOTOP_FILE
 
 _VGG_MEAN_BGR = (103.939, 116.779, 123.68)
 _BLOCK_FACTORS = (1, 2, 2, 4, 4, 8, 8)
@@ -152,8 +150,10 @@ def build_feature_extractor(weights, *, layers=("block2_conv2", "block3_conv3"),
             raise ValueError(f"perceptual layer {name!r} is not a VGG19 layer (valid: {', '.join(names[1:])})")
     sha256 = None
     if isinstance(weights, str) and weights == "random":
-        logger.warning("the perceptual loss uses a randomly initialised VGG19 (perceptual.weights: random): "
-                       "for demonstrations only, its features are not ImageNet features")  # fmt: skip
+        logger.warning(
+            "the perceptual loss uses a randomly initialised VGG19 (perceptual.weights: random): "
+            "for demonstrations only, its features are not ImageNet features"
+        )
     else:
         load_weights(vgg, weights)
         sha256 = hashlib.sha256(Path(weights).read_bytes()).hexdigest()
@@ -203,8 +203,10 @@ def perceptual_loss(features_sr, features_hr, *, feature_scale=1.0):
     """
     if not isinstance(features_sr, (list, tuple)):
         features_sr, features_hr = [features_sr], [features_hr]
-    terms = [tf.reduce_mean(tf.square(feature_scale * (sr - tf.stop_gradient(hr))))
-             for sr, hr in zip(features_sr, features_hr)]  # fmt: skip
+    terms = [
+        tf.reduce_mean(tf.square(feature_scale * (sr - tf.stop_gradient(hr))))
+        for sr, hr in zip(features_sr, features_hr)
+    ]
     return tf.add_n(terms) / len(terms)
 
 

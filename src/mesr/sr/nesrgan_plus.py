@@ -1,4 +1,4 @@
-"""nESRGAN+ generator: ESRGAN's RRDBNet with the nESRGAN+ dense block (SPEC §6).
+"""nESRGAN+ generator: ESRGAN's RRDBNet with the nESRGAN+ dense block (docs/models.md).
 
 ``plus=False`` gives the plain ESRGAN RRDBNet (Wang et al. 2018, the
 ``xinntao/ESRGAN`` layout), which proves the structure against its well-known
@@ -51,7 +51,11 @@ def _init(dense_block):
 
 def _conv(filters, name, *, kernel_size=3, use_bias=True, dense_block=False):
     return keras.layers.Conv2D(
-        filters, kernel_size=kernel_size, padding="same", use_bias=use_bias, kernel_initializer=_init(dense_block),
+        filters,
+        kernel_size=kernel_size,
+        padding="same",
+        use_bias=use_bias,
+        kernel_initializer=_init(dense_block),
         name=name,
     )
 
@@ -90,7 +94,7 @@ def _rrdb(block_in, *, b, nf, gc, plus, noise):
     return keras.layers.Add(name=f"RRDB_{b}_out")([block_in, x])
 
 
-def build_nesrgan_plus(*, nf, gc, nb, scale, noise=False, plus=True):
+def build_nesrgan_plus(*, nf, gc, nb, scale, noise=True, plus=True):
     """Build the nESRGAN+ generator (or, with ``plus=False``, ESRGAN's RRDBNet).
 
     Parameters
@@ -104,9 +108,10 @@ def build_nesrgan_plus(*, nf, gc, nb, scale, noise=False, plus=True):
     scale : {2, 4, 8}
         Upscaling factor, reached by log2(scale) nearest x2 upsampling stages.
     noise : bool, optional
-        Insert the nESRGAN+ Gaussian noise layers at every dense block output.
-        They act only when the model is called with ``training=True`` (the
-        generator's training); inference is unaffected. Adds no weights.
+        Insert the nESRGAN+ Gaussian noise layers at every dense block output
+        (default). They act only when the model is called with
+        ``training=True`` (the generator's training); inference is unaffected.
+        Adds no weights.
     plus : bool, optional
         The nESRGAN+ dense block (default); ``False`` gives plain ESRGAN.
 

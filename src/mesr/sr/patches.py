@@ -1,6 +1,6 @@
-"""Training patches for the super-resolution networks: HR crops and their LR inputs (SPEC §6).
+"""Training patches for the super-resolution networks: HR crops and their LR inputs (docs/models.md).
 
-Conventions (the training recipe of SPEC §6, as idealo ISR samples patches):
+Conventions (the training recipe of docs/models.md, as idealo ISR samples patches):
 
 - The training images are the png/jpg/jpeg/bmp/tif/tiff files directly inside
   one directory (sorted by name, hidden files left out), read with OpenCV as
@@ -13,7 +13,7 @@ Conventions (the training recipe of SPEC §6, as idealo ISR samples patches):
   alike and every pair satisfies ``LR = operator(HR)`` exactly.
 - LR operators: ``'degrade'``, the study's own degradation
   (:func:`mesr.degrade.degrade`: Gaussian blur, decimation, Gaussian noise,
-  rounding; SPEC §5) with a noise seed drawn per sample; ``'bicubic'``,
+  rounding; docs/degradation.md) with a noise seed drawn per sample; ``'bicubic'``,
   ``cv2.resize(..., interpolation=cv2.INTER_CUBIC)`` from HR to LR size (no
   noise). ``jpeg_quality`` then JPEG-compresses the LR input in memory
   (``cv2.imencode``; ISR's artefact-cancelling training).
@@ -31,11 +31,16 @@ import cv2
 import numpy as np
 
 from mesr._checks import check_integer, check_option, check_positive
-from mesr.degrade import degrade
+from mesr.degrade import PHASES, degrade
 
 __all__ = [
-    "IMAGE_SUFFIXES", "LR_OPERATORS", "SKIMAGE_IMAGES", "PatchSampler", "default_blur_sigma",
-    "export_skimage_images", "read_training_images",
+    "IMAGE_SUFFIXES",
+    "LR_OPERATORS",
+    "SKIMAGE_IMAGES",
+    "PatchSampler",
+    "default_blur_sigma",
+    "export_skimage_images",
+    "read_training_images",
 ]
 
 logger = logging.getLogger(__name__)
@@ -50,8 +55,18 @@ _TRAIN_STREAM, _VALIDATION_STREAM = 0, 1
 
 #: Natural images bundled with scikit-image (no download), split into training and held-out images.
 SKIMAGE_IMAGES = {
-    "train": ("astronaut", "rocket", "immunohistochemistry", "hubble_deep_field", "retina", "camera", "brick",
-              "grass", "gravel", "coins"),  # fmt: skip
+    "train": (
+        "astronaut",
+        "rocket",
+        "immunohistochemistry",
+        "hubble_deep_field",
+        "retina",
+        "camera",
+        "brick",
+        "grass",
+        "gravel",
+        "coins",
+    ),
     "heldout": ("chelsea", "coffee", "moon"),
 }
 
@@ -59,7 +74,7 @@ SKIMAGE_IMAGES = {
 def export_skimage_images(train, heldout):
     """Write the natural images bundled with scikit-image as PNG: training and held-out images.
 
-    The demo trains its small models on these (SPEC §6), so the whole study
+    The demo trains its small models on these (docs/models.md), so the whole study
     runs with no file from outside; the held-out images measure whether a
     trained model beats bicubic upscaling.
 
@@ -79,12 +94,17 @@ def export_skimage_images(train, heldout):
                 image = np.repeat(image[..., None], 3, axis=-1) if image.ndim == 2 else image[..., :3]
                 if not cv2.imwrite(str(staging / f"{name}.png"), np.ascontiguousarray(image[..., ::-1])):
                     raise OSError(f"cannot write {staging / name}.png")
-    logger.info("scikit-image images: %d for training in %s, %d held out in %s", len(SKIMAGE_IMAGES["train"]), train,
-                len(SKIMAGE_IMAGES["heldout"]), heldout)
+    logger.info(
+        "scikit-image images: %d for training in %s, %d held out in %s",
+        len(SKIMAGE_IMAGES["train"]),
+        train,
+        len(SKIMAGE_IMAGES["heldout"]),
+        heldout,
+    )
 
 
 def default_blur_sigma(scale):
-    """Blur of the SPEC §5 operator for a scale: ``0.4 * scale`` (0.8 at x2, 1.6 at x4).
+    """Blur of the operator of docs/degradation.md for a scale: ``0.4 * scale`` (0.8 at x2, 1.6 at x4).
 
     Examples
     --------
@@ -131,13 +151,12 @@ def read_training_images(directory, *, min_side=1):
     if not directory.is_dir():
         raise ValueError(f"training images directory {directory} does not exist or is not a directory")
     paths = sorted(
-        p for p in directory.iterdir()
+        p
+        for p in directory.iterdir()
         if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES
-    )  # fmt: skip
+    )
     if not paths:
-        raise ValueError(
-            f"training images directory {directory} holds no image ({', '.join(IMAGE_SUFFIXES)})"
-        )
+        raise ValueError(f"training images directory {directory} holds no image ({', '.join(IMAGE_SUFFIXES)})")
     names, images, skipped = [], [], []
     for path in paths:
         bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
@@ -145,8 +164,13 @@ def read_training_images(directory, *, min_side=1):
             raise ValueError(f"training image {path} cannot be decoded by OpenCV")
         if min(bgr.shape[:2]) < min_side:
             skipped.append(path.name)
-            logger.warning("skipping training image %s: %dx%d is smaller than the %d px HR patch",
-                           path, bgr.shape[1], bgr.shape[0], min_side)  # fmt: skip
+            logger.warning(
+                "skipping training image %s: %dx%d is smaller than the %d px HR patch",
+                path,
+                bgr.shape[1],
+                bgr.shape[0],
+                min_side,
+            )
             continue
         names.append(path.name)
         images.append(np.ascontiguousarray(bgr[..., ::-1]))
@@ -156,8 +180,13 @@ def read_training_images(directory, *, min_side=1):
             f"{min_side}x{min_side} px (the HR patch size)"
         )
     megabytes = sum(image.nbytes for image in images) / 2**20
-    logger.info("read %d training images from %s (%.1f MiB; %d too small, skipped)",
-                len(images), directory, megabytes, len(skipped))  # fmt: skip
+    logger.info(
+        "read %d training images from %s (%.1f MiB; %d too small, skipped)",
+        len(images),
+        directory,
+        megabytes,
+        len(skipped),
+    )
     return names, images
 
 
@@ -178,7 +207,9 @@ class PatchSampler:
     blur_sigma : float or None, optional
         Blur of ``'degrade'`` in HR pixels; ``None``: :func:`default_blur_sigma`.
     noise_sigma : float, optional
-        Noise of ``'degrade'`` in grey levels (SPEC §5: 1.0).
+        Noise of ``'degrade'`` in grey levels (docs/degradation.md: 1.0).
+    phase : {'centred', 'corner'}, optional
+        Sampling phase of ``'degrade'`` (:func:`mesr.degrade.degrade`).
     jpeg_quality : int or None, optional
         JPEG quality 1..100 applied to the LR inputs; ``None``: no compression.
     augment : bool, optional
@@ -204,17 +235,31 @@ class PatchSampler:
     ((4, 16, 16, 3), (4, 32, 32, 3))
     """
 
-    def __init__(self, images, *, scale, patch_size, lr_operator="degrade", blur_sigma=None, noise_sigma=1.0,
-                 jpeg_quality=None, augment=True, seed=0):  # fmt: skip
+    def __init__(
+        self,
+        images,
+        *,
+        scale,
+        patch_size,
+        lr_operator="degrade",
+        blur_sigma=None,
+        noise_sigma=1.0,
+        phase="centred",
+        jpeg_quality=None,
+        augment=True,
+        seed=0,
+    ):
         scale, patch_size = check_integer("scale", scale), check_integer("patch_size", patch_size)
         check_option("lr_operator", lr_operator, LR_OPERATORS)
         blur_sigma = default_blur_sigma(scale) if blur_sigma is None else blur_sigma
         check_positive("blur_sigma", blur_sigma)
         check_positive("noise_sigma", noise_sigma, allow_zero=True)
+        self.phase = check_option("phase", phase, PHASES)
         if jpeg_quality is not None and (
-            isinstance(jpeg_quality, bool) or not isinstance(jpeg_quality, (int, np.integer))
+            isinstance(jpeg_quality, bool)
+            or not isinstance(jpeg_quality, (int, np.integer))
             or not 1 <= jpeg_quality <= 100
-        ):  # fmt: skip
+        ):
             raise ValueError(f"jpeg_quality must be an integer in 1..100 or None, got {jpeg_quality!r}")
         seed = check_integer("seed", seed, allow_zero=True)
         self.scale, self.patch_size = scale, patch_size
@@ -226,8 +271,10 @@ class PatchSampler:
             if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
                 raise ValueError(f"images[{index}] must be (H, W, 3) uint8, got {image.shape} {image.dtype}")
             if min(image.shape[:2]) < self.hr_size:
-                raise ValueError(f"images[{index}] of {image.shape[1]}x{image.shape[0]} px is smaller than "
-                                 f"the {self.hr_size} px HR patch")  # fmt: skip
+                raise ValueError(
+                    f"images[{index}] of {image.shape[1]}x{image.shape[0]} px is smaller than "
+                    f"the {self.hr_size} px HR patch"
+                )
         self.lr_operator = lr_operator
         self.blur_sigma, self.noise_sigma = float(blur_sigma), float(noise_sigma)
         self.jpeg_quality = None if jpeg_quality is None else int(jpeg_quality)
@@ -275,8 +322,15 @@ class PatchSampler:
         (p, p, 3) ndarray of uint8
         """
         if self.lr_operator == "degrade":
-            lr = degrade(hr[None], scale=self.scale, blur_sigma=self.blur_sigma, noise_sigma=self.noise_sigma,
-                         seed=int(noise_seed), clip_id="training-patch")[0]  # fmt: skip
+            lr = degrade(
+                hr[None],
+                scale=self.scale,
+                blur_sigma=self.blur_sigma,
+                noise_sigma=self.noise_sigma,
+                seed=int(noise_seed),
+                clip_id="training-patch",
+                phase=self.phase,
+            )[0]
         else:
             lr = cv2.resize(hr, (self.patch_size, self.patch_size), interpolation=cv2.INTER_CUBIC)
         if self.jpeg_quality is not None:

@@ -1,7 +1,7 @@
 """Residual Dense Network (RDN), layer for layer as idealo's ISR builds it.
 
 The layer names are ISR's, so that ISR's published RDN weight files
-(``rdn-C6-D20-G64-G064-x2_PSNR_epoch086.hdf5`` and the others of SPEC §6) load
+(``rdn-C6-D20-G64-G064-x2_PSNR_epoch086.hdf5`` and the others of docs/models.md) load
 by layer name. ISR's default ``'ups'`` upscaling is used (the one its published
 weights were trained with): ``UPN1`` (64, 5x5, ReLU) -> ``UPN2`` (32, 3x3, ReLU)
 -> ``UPN3`` (3*s^2, 3x3, linear) -> nearest ``UpSampling2D(s)`` -> ``SR``.
@@ -29,9 +29,7 @@ def _init():
 
 
 def _conv(filters, kernel_size, name):
-    return keras.layers.Conv2D(
-        filters, kernel_size=kernel_size, padding="same", kernel_initializer=_init(), name=name
-    )
+    return keras.layers.Conv2D(filters, kernel_size=kernel_size, padding="same", kernel_initializer=_init(), name=name)
 
 
 def _rdbs(x, *, C, D, G, G0, kernel_size):

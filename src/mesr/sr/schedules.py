@@ -1,4 +1,4 @@
-"""Learning-rate schedules of the training stages (SPEC §6, "Training recipes").
+"""Learning-rate schedules of the training stages (docs/models.md#training-recipes).
 
 A stage's learning rate at its (0-based) step ``t``, with ``lr`` its
 ``learning_rate``, ``W`` its ``warmup_steps`` and ``N`` its ``steps``:
@@ -53,8 +53,10 @@ class LearningRate(keras.optimizers.schedules.LearningRateSchedule):
     """
 
     def __init__(self, stage):
-        self.stage = {key: stage[key] for key in
-                      ("steps", "learning_rate", "schedule", "warmup_steps", "decay_steps", "decay_factor")}  # fmt: skip
+        self.stage = {
+            key: stage[key]
+            for key in ("steps", "learning_rate", "schedule", "warmup_steps", "decay_steps", "decay_factor")
+        }
 
     def value(self, step):
         """The rate at the stage's 0-based step ``step``, as a float."""

@@ -1,4 +1,4 @@
-"""Training the super-resolution networks inside the workflow (SPEC §6, "Training recipes").
+"""Training the super-resolution networks inside the workflow (docs/models.md#training-recipes).
 
 :func:`train_model` trains one (model, scale) of the config's registry and
 writes the weights file the inference stage reads. The recipe is ISR's:
@@ -14,6 +14,13 @@ writes the weights file the inference stage reads. The recipe is ISR's:
    perceptual`` (ISR's weights 1, 0.003, 1/12), the adversarial term of
    SRGAN or, with ``relativistic: true``, ESRGAN's relativistic average GAN;
    the patch discriminator and VGG19 features of :mod:`mesr.sr.losses`.
+
+Settings. Every option of ``training:``, its default and its range live in
+the workflow's config schema (``config/schema.yaml``: ``$defs/training``,
+``psnr_stage``, ``gan_stage``); Snakemake fills in the defaults of the
+workflow's config, :func:`resolve_training_config` those of any other caller,
+from the same file. A new option is an entry there and its use in the step of
+the trainer that needs it.
 
 Every step the generator runs with ``training=True``, which turns on the
 nESRGAN+ noise injection (the other networks have no training-only layers);
@@ -49,6 +56,8 @@ upscaling (OpenCV) of the same LR patches.
 """
 
 import copy
+import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -58,66 +67,40 @@ import os
 import time
 from pathlib import Path
 
+import jsonschema
 import numpy as np
 import yaml
 
-from mesr._checks import check_integer, check_option
+from mesr._checks import check_integer
 from mesr.io import atomic_path, write_text
-from mesr.sr.patches import LR_OPERATORS, PatchSampler, default_blur_sigma, read_training_images
-from mesr.sr.schedules import SCHEDULES, LearningRate
+from mesr.sr.patches import PatchSampler, default_blur_sigma, read_training_images
+from mesr.sr.schedules import LearningRate
 
-__all__ = ["CURVE_COLUMNS", "DEFAULTS", "GAN_DEFAULTS", "heldout_psnr", "resolve_training_config", "train_model"]
+__all__ = ["CURVE_COLUMNS", "SCHEMA", "heldout_psnr", "resolve_training_config", "train_model"]
 
 logger = logging.getLogger(__name__)
 
-#: Settings of ``training:`` and their defaults (``gan: null``: no GAN stage).
-DEFAULTS = {
-    "lr_operator": "degrade",  # 'degrade' (SPEC §5 operator) or 'bicubic'
-    "blur_sigma": None,  # blur of 'degrade' in HR px; null: 0.4 * scale (SPEC §5: 0.8 at x2, 1.6 at x4)
-    "noise_sigma": 1.0,  # noise of 'degrade' in grey levels
-    "jpeg_quality": None,  # JPEG quality of the LR inputs (noise-cancel: 50); null: none
-    "patch_size": 32,  # LR patch side
-    "batch_size": 16,
-    "augment": True,  # random rot90 and flips
-    "psnr": {
-        "steps": 100000,
-        "learning_rate": 4e-4,
-        "schedule": "step",  # 'step' (ISR) or 'cosine' (mesr.sr.schedules)
-        "warmup_steps": 0,
-        "decay_steps": 100000,  # 'step' only; null: constant learning rate
-        "decay_factor": 0.5,
-        "beta_1": 0.9,
-        "beta_2": 0.999,
-    },
-    "gan": None,
-    "perceptual": {
-        "weights": None,  # path of the Keras VGG19 ImageNet no-top .h5 file, or 'random' (demo only)
-        "layers": ["block2_conv2", "block3_conv3"],
-        "feature_scale": 1 / 12.75,  # SRGAN's rescaling of the VGG feature maps
-    },
-    "validation": {"every": 1000, "patches": 64},
-    "checkpoint_every": 1000,
-    "deterministic": True,
-}
+#: The workflow's config schema. Its ``$defs/training`` holds every training setting with its
+#: default and range; :func:`resolve_training_config` reads them from there (the library runs from
+#: the repository: ``src/mesr/sr/`` -> ``config/``).
+SCHEMA = Path(__file__).resolve().parents[3] / "config" / "schema.yaml"
 
-#: Defaults of ``training.gan`` when a GAN stage is configured.
-GAN_DEFAULTS = {
-    "steps": 50000,
-    "learning_rate": 1e-4,
-    "schedule": "step",
-    "warmup_steps": 0,
-    "decay_steps": None,
-    "decay_factor": 0.5,
-    "beta_1": 0.9,
-    "beta_2": 0.999,
-    "loss_weights": {"generator": 1.0, "discriminator": 0.003, "features": 1 / 12},
-    "relativistic": False,
-    "discriminator_filters": 64,
-}
+#: Keys of ``training:`` that only the workflow reads (:func:`train_model` takes the seed as an argument).
+_WORKFLOW_KEYS = ("images", "seed")
 
 #: Columns of the training-curve TSV, in order.
-CURVE_COLUMNS = ("step", "stage", "loss", "content", "adversarial", "perceptual", "discriminator",
-                 "learning_rate", "val_psnr", "val_psnr_bicubic")  # fmt: skip
+CURVE_COLUMNS = (
+    "step",
+    "stage",
+    "loss",
+    "content",
+    "adversarial",
+    "perceptual",
+    "discriminator",
+    "learning_rate",
+    "val_psnr",
+    "val_psnr_bicubic",
+)
 
 _TERMS = ("loss", "content", "adversarial", "perceptual", "discriminator")
 
@@ -134,24 +117,30 @@ _VGG_HELP = (
 def resolve_training_config(training, *, scale):
     """Fill in the defaults of a ``training:`` mapping and validate it.
 
+    The defaults and ranges are those of ``$defs/training`` in the workflow's
+    config schema (:data:`SCHEMA`, less ``images`` and ``seed``), filled in as
+    Snakemake fills them: a mapping given for a key (``psnr``, ``gan``, ...)
+    is completed key by key, ``gan`` only when given (its defaults differ
+    from those of ``psnr``).
+
     Parameters
     ----------
     training : dict or None
-        The model's ``training:`` settings (see ``DEFAULTS`` and
-        ``GAN_DEFAULTS``); missing keys take their defaults.
+        The model's ``training:`` settings; missing keys take their defaults.
     scale : int
         Upscaling factor (resolves ``blur_sigma: null``).
 
     Returns
     -------
     dict
-        A new, complete mapping (``gan`` complete or None, ``blur_sigma`` a number).
+        A new, complete mapping, keys in the schema's order (``gan`` complete
+        or None, ``blur_sigma`` a number, ``perceptual.weights`` a str or None).
 
     Raises
     ------
     ValueError
         If a key is unknown (the message lists the valid ones) or a value out
-        of range (the message names the key).
+        of range (the message names the key, e.g. ``training.psnr.steps``).
 
     Examples
     --------
@@ -159,47 +148,129 @@ def resolve_training_config(training, *, scale):
     >>> config["psnr"]["steps"], config["blur_sigma"], config["gan"]
     (10, 1.6, None)
     """
-    if training is None:
-        training = {}
-    config = _merge("training", DEFAULTS, training)
-    if config["gan"] is not None:
-        config["gan"] = _merge("training.gan", GAN_DEFAULTS, config["gan"])
-    check_option("training.lr_operator", config["lr_operator"], LR_OPERATORS)
-    if config["blur_sigma"] is None:
-        config["blur_sigma"] = default_blur_sigma(scale)
-    _number("training.blur_sigma", config["blur_sigma"])
-    _number("training.noise_sigma", config["noise_sigma"], allow_zero=True)
-    if config["jpeg_quality"] is not None:
-        check_integer("training.jpeg_quality", config["jpeg_quality"])
-        if config["jpeg_quality"] > 100:
-            raise ValueError(f"training.jpeg_quality must be in 1..100, got {config['jpeg_quality']!r}")
-    for key in ("patch_size", "batch_size", "checkpoint_every"):
-        check_integer(f"training.{key}", config[key])
-    for key in ("augment", "deterministic"):
-        if not isinstance(config[key], bool):
-            raise ValueError(f"training.{key} must be true or false, got {config[key]!r}")
-    for stage in ("psnr", "gan"):
-        if config[stage] is not None:
-            _check_stage(f"training.{stage}", config[stage])
-    check_integer("training.validation.every", config["validation"]["every"])
-    check_integer("training.validation.patches", config["validation"]["patches"])
+    schema = _settings_schema()
+    config = _fill(schema, {} if training is None else training, schema["$defs"])
+    _validate(config, schema)
     perceptual = config["perceptual"]
-    layers = perceptual["layers"]
-    if isinstance(layers, str) or not layers or not all(isinstance(name, str) for name in layers):
-        raise ValueError(f"training.perceptual.layers must be a non-empty list of VGG19 layer names, got {layers!r}")
-    perceptual["layers"] = list(layers)
-    _number("training.perceptual.feature_scale", perceptual["feature_scale"])
-    if perceptual["weights"] is not None and not isinstance(perceptual["weights"], (str, os.PathLike)):
-        raise ValueError(f"training.perceptual.weights must be a path, 'random' or null, got {perceptual['weights']!r}")
+    perceptual["layers"] = list(perceptual["layers"])
     if perceptual["weights"] is not None:
         perceptual["weights"] = str(perceptual["weights"])
+    if config["blur_sigma"] is None:
+        config["blur_sigma"] = default_blur_sigma(scale)
     if config["psnr"]["steps"] + (config["gan"]["steps"] if config["gan"] else 0) < 1:
         raise ValueError("training must have at least one step (training.psnr.steps + training.gan.steps)")
     return config
 
 
-def train_model(*, arch, params, scale, training, images, output, checkpoint_dir, curve, seed=0, threads=None,
-                callback=None):
+@functools.cache
+def _settings_schema():
+    """``$defs/training`` of :data:`SCHEMA` less the workflow's keys, with the ``$defs`` it refers to."""
+    with open(SCHEMA, encoding="utf-8") as handle:
+        defs = yaml.safe_load(handle)["$defs"]
+    settings = copy.deepcopy(defs["training"])
+    settings.update(type="object", required=[], **{"$defs": defs})
+    for key in _WORKFLOW_KEYS:
+        del settings["properties"][key]
+    return settings
+
+
+def _resolve(schema, defs):
+    """``schema`` with its ``$ref`` (``#/$defs/<name>``) replaced by what it refers to."""
+    if "$ref" not in schema:
+        return schema
+    target = defs[schema["$ref"].removeprefix("#/$defs/")]
+    return {**target, **{key: value for key, value in schema.items() if key != "$ref"}}
+
+
+def _fill(schema, value, defs):
+    """A copy of ``value`` with the defaults of ``schema`` filled in, as Snakemake's ``validate`` does.
+
+    A missing key with a ``default`` takes it; mappings are filled recursively, also through a
+    ``$ref`` and into the mapping branch of a ``oneOf``. Keys come in the schema's order, unknown
+    ones after them (the validation names them).
+    """
+    schema = _resolve(schema, defs)
+    if not isinstance(value, dict):
+        return copy.deepcopy(value)
+    branches = [schema, *(_resolve(branch, defs) for branch in schema.get("oneOf", ()))]
+    properties = next((branch["properties"] for branch in branches if "properties" in branch), {})
+    filled = {}
+    for key, subschema in properties.items():
+        if key in value:
+            filled[key] = _fill(subschema, value[key], defs)
+        elif "default" in subschema:
+            filled[key] = _fill(subschema, subschema["default"], defs)
+    filled.update({key: copy.deepcopy(item) for key, item in value.items() if key not in properties})
+    return filled
+
+
+def _is_integer(checker, value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_number(checker, value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+#: JSON Schema on Python values: numpy integers are integers and 16.0 is not, numbers are finite,
+#: a tuple is an array, a path-like object a string (``perceptual.weights``).
+_Validator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine_many(
+        {
+            "integer": _is_integer,
+            "number": _is_number,
+            "array": lambda checker, value: isinstance(value, (list, tuple)),
+            "string": lambda checker, value: isinstance(value, (str, os.PathLike)),
+        }
+    ),
+)
+
+
+def _validate(config, schema):
+    """Raise a ValueError naming the key (``training.psnr.steps``) if ``config`` breaks ``schema``."""
+    error = jsonschema.exceptions.best_match(_Validator(schema).iter_errors(config))
+    if error is None:
+        return
+    name = "training" + "".join(f"[{key}]" if isinstance(key, int) else f".{key}" for key in error.absolute_path)
+    if error.validator == "additionalProperties":
+        valid = list(error.schema["properties"])
+        unknown = next(key for key in error.instance if key not in valid)
+        raise ValueError(f"{name} has unknown key {unknown!r} (valid: {', '.join(valid)})")
+    raise ValueError(f"{name} must be {_expected(error.schema, schema['$defs'])}, got {error.instance!r}")
+
+
+def _expected(schema, defs):
+    """What ``schema`` accepts, in words: 'a positive integer', "one of 'step', 'cosine'", ..."""
+    schema = _resolve(schema, defs)
+    if "oneOf" in schema:
+        return " or ".join(_expected(branch, defs) for branch in schema["oneOf"])
+    if "enum" in schema:
+        return "one of " + ", ".join(repr(option) for option in schema["enum"])
+    types = [schema["type"]] if isinstance(schema["type"], str) else schema["type"]
+    return " or ".join(_type_in_words(kind, schema) for kind in types)
+
+
+def _type_in_words(kind, schema):
+    if kind == "integer":
+        low, high = schema.get("minimum"), schema.get("maximum")
+        if high is not None:
+            return f"an integer in {low}..{high}"
+        return {None: "an integer", 0: "a non-negative integer", 1: "a positive integer"}.get(
+            low, f"an integer >= {low}"
+        )
+    if kind == "number":
+        operators = {"exclusiveMinimum": ">", "minimum": ">=", "maximum": "<=", "exclusiveMaximum": "<"}
+        bounds = " and ".join(f"{operator} {schema[key]}" for key, operator in operators.items() if key in schema)
+        return f"a finite number {bounds}".rstrip()
+    if kind == "array":
+        return "a non-empty list" if schema.get("minItems") else "a list"
+    return {"boolean": "true or false", "string": "a string", "object": "a mapping", "null": "null"}[kind]
+
+
+def train_model(
+    *, arch, params, scale, training, images, output, checkpoint_dir, curve, seed=0, threads=None, callback=None
+):
     """Train one super-resolution network and write its weights, settings and training curve.
 
     Parameters
@@ -260,75 +331,191 @@ def train_model(*, arch, params, scale, training, images, output, checkpoint_dir
     ...             curve="curve.tsv", seed=0)  # doctest: +SKIP
     """
     from mesr.sr import _check_build_args
-    from mesr.sr.bicubic import upscale_bicubic
 
     params, scale = _check_build_args(arch, params, scale)
     config = resolve_training_config(training, scale=scale)
+    _use_threads(threads)
+    seed = check_integer("seed", seed, allow_zero=True)
+    if callback is not None and not callable(callback):
+        raise ValueError(f"callback must be callable or None, got {callback!r}")
+    output = Path(output)
+    run = _Run(
+        arch=arch,
+        params=params,
+        scale=scale,
+        config=config,
+        seed=seed,
+        images=images,
+        output=output,
+        checkpoint_dir=Path(checkpoint_dir),
+        curve=Path(curve),
+        vgg_weights=_vgg_weights(config, arch, output),
+    )
+    inputs = _Inputs.read(run)
+    trainer = _Trainer(run)
+    progress = _start(run, inputs, trainer)
+    _train(run, inputs, trainer, progress, callback)
+    return _finish(run, inputs, trainer, progress)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Run:
+    """What one training run was asked for, checked: network, settings, seed, files."""
+
+    arch: str
+    params: dict
+    scale: int
+    config: dict  # resolve_training_config's
+    seed: int
+    images: object  # the images argument, recorded in the .yaml file
+    output: Path
+    checkpoint_dir: Path
+    curve: Path
+    vgg_weights: object  # path, 'random' or None (_vgg_weights)
+
+    @property
+    def psnr_steps(self):
+        return self.config["psnr"]["steps"]
+
+    @property
+    def total_steps(self):
+        return self.psnr_steps + (self.config["gan"]["steps"] if self.config["gan"] else 0)
+
+    @property
+    def checkpoint(self):
+        return self.checkpoint_dir / "checkpoint.npz"
+
+    @property
+    def rows(self):
+        """The curve so far; ``curve`` is written only at the end."""
+        return self.checkpoint_dir / "curve.tsv"
+
+    def stage(self, step):
+        """Stage of (0-based) global step ``step``."""
+        return "psnr" if step < self.psnr_steps else "gan"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Inputs:
+    """The run's images, patch sampler, fixed validation pairs with bicubic's PSNR, and its fingerprint."""
+
+    names: list
+    hr_images: list
+    sampler: PatchSampler
+    val_lr: np.ndarray
+    val_hr: np.ndarray
+    val_bicubic: float
+    fingerprint: str  # of the settings and images: a checkpoint of another is not resumed
+
+    @classmethod
+    def read(cls, run):
+        from mesr.sr.bicubic import upscale_bicubic
+
+        names, hr_images, sampler = _sampler(run.config, run.images, run.scale, run.seed)
+        val_lr, val_hr = sampler.validation_pairs(run.config["validation"]["patches"])
+        val_bicubic = _mean_psnr(upscale_bicubic(val_lr, run.scale), val_hr)
+        return cls(names, hr_images, sampler, val_lr, val_hr, val_bicubic, _fingerprint(run, names, hr_images))
+
+
+@dataclasses.dataclass
+class _Progress:
+    """Where a run stands: steps done, loss sums over the steps since the last curve row, last validation PSNR."""
+
+    step: int = 0
+    sums: dict = dataclasses.field(default_factory=dict)
+    count: int = 0
+    val_psnr: float = None  # None until a validation of this session
+
+    def add(self, losses):
+        """Count one step of loss terms ``losses``."""
+        self.step += 1
+        self.sums = {term: self.sums.get(term, 0.0) + losses.get(term, 0.0) for term in losses}
+        self.count += 1
+
+    def take_means(self):
+        """Mean loss terms since the last row; the sums start again."""
+        means = {term: value / self.count for term, value in self.sums.items()}
+        self.sums, self.count = {}, 0
+        return means
+
+
+def _use_threads(threads):
     if threads is not None:
         import tensorflow as tf
 
         tf.config.threading.set_intra_op_parallelism_threads(int(threads))
         tf.config.threading.set_inter_op_parallelism_threads(int(threads))
-    seed = check_integer("seed", seed, allow_zero=True)
-    if callback is not None and not callable(callback):
-        raise ValueError(f"callback must be callable or None, got {callback!r}")
-    output, checkpoint_dir, curve = Path(output), Path(checkpoint_dir), Path(curve)
-    vgg_weights = _vgg_weights(config, arch, output)
-    patch = config["patch_size"]
-    names, hr_images, sampler = _sampler(config, images, scale, seed)
-    val_lr, val_hr = sampler.validation_pairs(config["validation"]["patches"])
-    val_bicubic = _mean_psnr(upscale_bicubic(val_lr, scale), val_hr)
 
-    trainer = _Trainer(arch, params, scale, config, seed, vgg_weights)
-    fingerprint = _fingerprint(arch, params, scale, config, seed, names, hr_images)
-    psnr_steps = config["psnr"]["steps"]
-    total = psnr_steps + (config["gan"]["steps"] if config["gan"] else 0)
-    checkpoint = checkpoint_dir / "checkpoint.npz"
-    rows = checkpoint_dir / "curve.tsv"  # the curve so far; ``curve`` is written only at the end
-    step, sums, count = trainer.restore(checkpoint, fingerprint)
-    val_psnr = trainer.validation_psnr(val_lr)
-    if step == 0:
-        _start_curve(rows)
-        _curve_row(rows, 0, _stage(0, psnr_steps), None, trainer.learning_rate(0), val_psnr(val_hr), val_bicubic)
+
+def _start(run, inputs, trainer):
+    """Resume from a checkpoint of the same settings (the curve cut back to it), or start the curve at step 0."""
+    progress = trainer.restore(run.checkpoint, inputs.fingerprint)
+    if progress.step == 0:
+        _start_curve(run.rows)
+        rate, val_psnr = trainer.learning_rate(0), trainer.validation_psnr(inputs)
+        _curve_row(run.rows, 0, run.stage(0), None, rate, val_psnr, inputs.val_bicubic)
     else:
-        _truncate_curve(rows, step)
-    logger.info("training %s x%d for %d steps (PSNR %d, GAN %d) on %d images, batch %d x %d px, seed %d",
-                arch, scale, total, psnr_steps, total - psnr_steps, len(names), config["batch_size"], patch, seed)
-    every, started, start_step = config["validation"]["every"], time.perf_counter(), step
-    final = {"val_psnr": None}
-    while step < total:
-        stage = _stage(step, psnr_steps)
-        lr, hr = sampler.batch(step, config["batch_size"])
+        _truncate_curve(run.rows, progress.step)
+    config = run.config
+    logger.info(
+        "training %s x%d for %d steps (PSNR %d, GAN %d) on %d images, batch %d x %d px, seed %d",
+        run.arch,
+        run.scale,
+        run.total_steps,
+        run.psnr_steps,
+        run.total_steps - run.psnr_steps,
+        len(inputs.names),
+        config["batch_size"],
+        config["patch_size"],
+        run.seed,
+    )
+    return progress
+
+
+def _train(run, inputs, trainer, progress, callback):
+    """The stage loop: one step, then a curve row, a checkpoint and the callback when due."""
+    every, started, start_step = run.config["validation"]["every"], time.perf_counter(), progress.step
+    while progress.step < run.total_steps:
+        stage = run.stage(progress.step)
+        lr, hr = inputs.sampler.batch(progress.step, run.config["batch_size"])
         losses = trainer.train_step(stage, lr, hr)
-        step += 1
-        sums = {term: sums.get(term, 0.0) + losses.get(term, 0.0) for term in losses}
-        count += 1
-        if step % every == 0 or step == psnr_steps or step == total:
-            means = {term: value / count for term, value in sums.items()}
-            final["val_psnr"] = val_psnr(val_hr)
-            rate = trainer.learning_rate(step - 1)
-            _curve_row(rows, step, stage, means, rate, final["val_psnr"], val_bicubic)
+        progress.add(losses)
+        step = progress.step
+        if step % every == 0 or step == run.psnr_steps or step == run.total_steps:
+            means, rate = _validation_row(run, inputs, trainer, progress, stage)
             speed = (step - start_step) / (time.perf_counter() - started)
-            logger.info("step %d/%d (%s): loss %.5f, lr %.3g, validation PSNR %.3f dB (bicubic %.3f dB), %.2f steps/s",
-                        step, total, stage, means["loss"], rate, final["val_psnr"], val_bicubic, speed)
-            sums, count = {}, 0
-        if step % config["checkpoint_every"] == 0 or step == total:
-            trainer.save(checkpoint, fingerprint, step, sums, count)
+            logger.info(
+                "step %d/%d (%s): loss %.5f, lr %.3g, validation PSNR %.3f dB (bicubic %.3f dB), %.2f steps/s",
+                *(step, run.total_steps, stage, means["loss"], rate, progress.val_psnr, inputs.val_bicubic, speed),
+            )
+        if step % run.config["checkpoint_every"] == 0 or step == run.total_steps:
+            trainer.save(run.checkpoint, inputs.fingerprint, progress)
         if callback is not None:
             callback(step, losses)
-    if final["val_psnr"] is None:  # resumed from the final checkpoint
-        final["val_psnr"] = val_psnr(val_hr)
-    write_text(curve, rows.read_text(encoding="utf-8"))
-    return _write_outputs(trainer, output, curve, arch=arch, params=params, scale=scale, seed=seed, config=config,
-                          images=images, names=names, steps=(psnr_steps, total - psnr_steps),
-                          val=(final["val_psnr"], val_bicubic), vgg_weights=vgg_weights)  # fmt: skip
+
+
+def _validation_row(run, inputs, trainer, progress, stage):
+    """Validate, append the curve row of the steps since the last one; return (mean losses, learning rate)."""
+    means = progress.take_means()
+    progress.val_psnr = trainer.validation_psnr(inputs)
+    rate = trainer.learning_rate(progress.step - 1)
+    _curve_row(run.rows, progress.step, stage, means, rate, progress.val_psnr, inputs.val_bicubic)
+    return means, rate
+
+
+def _finish(run, inputs, trainer, progress):
+    """Copy the curve into place and write the weights and their settings."""
+    if progress.val_psnr is None:  # resumed from the final checkpoint
+        progress.val_psnr = trainer.validation_psnr(inputs)
+    write_text(run.curve, run.rows.read_text(encoding="utf-8"))
+    return _write_outputs(run, inputs, trainer, progress)
 
 
 def heldout_psnr(*, arch, params, scale, weights, training, images, output, seed=0, pairs=64):
     """PSNR of a trained network and of bicubic upscaling on patches of held-out images.
 
-    The LR inputs are made by the model's own training operator (SPEC §5
-    degradation or bicubic, JPEG when configured), so the comparison asks
+    The LR inputs are made by the model's own training operator (the
+    degradation of docs/degradation.md or bicubic, JPEG when configured), so the comparison asks
     whether training beat the baseline on images it never saw.
 
     Parameters
@@ -369,8 +556,9 @@ def heldout_psnr(*, arch, params, scale, weights, training, images, output, seed
         "pairs": pairs,
         "images": list(names),
     }
-    logger.info("held-out PSNR of %s x%d: %.3f dB (bicubic %.3f dB)", arch, scale, result["psnr"],
-                result["psnr_bicubic"])
+    logger.info(
+        "held-out PSNR of %s x%d: %.3f dB (bicubic %.3f dB)", arch, scale, result["psnr"], result["psnr_bicubic"]
+    )
     write_text(output, json.dumps(result, indent=2) + "\n")
     return result
 
@@ -379,29 +567,39 @@ def _sampler(config, images, scale, seed):
     """The training images and the patch sampler of a resolved training config."""
     patch = config["patch_size"]
     names, hr_images = read_training_images(images, min_side=patch * scale)
-    sampler = PatchSampler(hr_images, scale=scale, patch_size=patch, lr_operator=config["lr_operator"],
-                           blur_sigma=config["blur_sigma"], noise_sigma=config["noise_sigma"],
-                           jpeg_quality=config["jpeg_quality"], augment=config["augment"], seed=seed)  # fmt: skip
+    sampler = PatchSampler(
+        hr_images,
+        scale=scale,
+        patch_size=patch,
+        lr_operator=config["lr_operator"],
+        blur_sigma=config["blur_sigma"],
+        noise_sigma=config["noise_sigma"],
+        phase=config["phase"],
+        jpeg_quality=config["jpeg_quality"],
+        augment=config["augment"],
+        seed=seed,
+    )
     return names, hr_images, sampler
 
 
 class _Trainer:
     """Networks, optimisers and compiled training steps of one training run."""
 
-    def __init__(self, arch, params, scale, config, seed, vgg_weights):
+    def __init__(self, run):
         import keras
         import tensorflow as tf
 
         from mesr.sr import build
 
-        self.tf, self.config = tf, config
+        config, seed = run.config, run.seed
+        self.tf, self.config, self.scale = tf, config, run.scale
         if config["deterministic"]:
             tf.config.experimental.enable_op_determinism()
         gpus = tf.config.list_physical_devices("GPU")
         self.device = f"GPU ({', '.join(g.name for g in gpus)})" if gpus else "CPU"
         logger.info("TensorFlow %s trains on the %s", tf.__version__, self.device)
         keras.utils.set_random_seed(seed)
-        self.generator = build(arch, params, scale)
+        self.generator = build(run.arch, run.params, run.scale)
         self.optimizers = {"psnr": _adam(config["psnr"])}
         self.optimizers["psnr"].build(self.generator.trainable_variables)
         self.steps = {"psnr": tf.function(self._psnr_step)}
@@ -411,11 +609,11 @@ class _Trainer:
             from mesr.sr.losses import build_discriminator, build_feature_extractor
 
             keras.utils.set_random_seed(seed)
-            hr_size = config["patch_size"] * scale
+            hr_size = config["patch_size"] * run.scale
             self.discriminator = build_discriminator(hr_size, filters=gan["discriminator_filters"])
-            if vgg_weights is not None:
+            if run.vgg_weights is not None:
                 self.features, self.vgg_sha256 = build_feature_extractor(
-                    vgg_weights, layers=config["perceptual"]["layers"], seed=seed
+                    run.vgg_weights, layers=config["perceptual"]["layers"], seed=seed
                 )
             self.optimizers["gan_generator"] = _adam(gan)
             self.optimizers["gan_generator"].build(self.generator.trainable_variables)
@@ -467,8 +665,11 @@ class _Trainer:
             loss = weights["generator"] * content + weights["discriminator"] * adversarial
             terms = {"content": content, "adversarial": adversarial, "discriminator": d_loss}
             if self.features is not None:
-                perceptual = perceptual_loss(self.features(sr, training=False), self.features(hr, training=False),
-                                             feature_scale=self.config["perceptual"]["feature_scale"])  # fmt: skip
+                perceptual = perceptual_loss(
+                    self.features(sr, training=False),
+                    self.features(hr, training=False),
+                    feature_scale=self.config["perceptual"]["feature_scale"],
+                )
                 loss = loss + weights["features"] * perceptual
                 terms["perceptual"] = perceptual
         g_vars, d_vars = self.generator.trainable_variables, self.discriminator.trainable_variables
@@ -477,22 +678,24 @@ class _Trainer:
         self.optimizers["gan_discriminator"].apply_gradients(zip(d_grads, d_vars))
         return {"loss": loss, **terms}
 
-    def validation_psnr(self, val_lr):
-        """A function of the HR patches giving the generator's mean validation PSNR."""
+    def validation_psnr(self, inputs):
+        """The generator's mean PSNR on the validation pairs of ``inputs`` (an ``_Inputs``)."""
         from mesr.sr.inference import upscale
 
-        def evaluate(val_hr):
-            sr = upscale(self.generator, val_lr, scale=val_hr.shape[1] // val_lr.shape[1],
-                         batch_size=self.config["batch_size"])  # fmt: skip
-            return _mean_psnr(sr, val_hr)
+        sr = upscale(self.generator, inputs.val_lr, scale=self.scale, batch_size=self.config["batch_size"])
+        return _mean_psnr(sr, inputs.val_hr)
 
-        return evaluate
-
-    def save(self, path, fingerprint, step, sums, count):
-        """Write the checkpoint atomically."""
+    def save(self, path, fingerprint, progress):
+        """Write the checkpoint of ``progress`` (a ``_Progress``) atomically."""
         variables = self._variables()
-        meta = {"fingerprint": fingerprint, "step": step, "sums": sums, "count": count,
-                "shapes": [list(v.shape) for v in variables]}  # fmt: skip
+        step = progress.step
+        meta = {
+            "fingerprint": fingerprint,
+            "step": step,
+            "sums": progress.sums,
+            "count": progress.count,
+            "shapes": [list(v.shape) for v in variables],
+        }
         arrays = {f"v{i}": np.asarray(v.numpy()) for i, v in enumerate(variables)}
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as handle:
@@ -500,54 +703,64 @@ class _Trainer:
         logger.info("checkpoint at step %d: %s", step, path)
 
     def restore(self, path, fingerprint):
-        """Load the checkpoint if it matches the settings; return (step, loss sums, count)."""
+        """Load the checkpoint if it matches the settings; return the ``_Progress`` it holds (or a fresh one)."""
         if not path.is_file():
-            return 0, {}, 0
+            return _Progress()
         with np.load(path, allow_pickle=False) as stored:
             meta = json.loads(str(stored["meta"]))
             variables = self._variables()
             if meta["fingerprint"] != fingerprint or meta["shapes"] != [list(v.shape) for v in variables]:
                 logger.warning("checkpoint %s is of other settings: ignored, training starts afresh", path)
-                return 0, {}, 0
+                return _Progress()
             for i, variable in enumerate(variables):
                 variable.assign(stored[f"v{i}"])
         logger.info("resuming from the checkpoint of step %d: %s", meta["step"], path)
-        return meta["step"], meta["sums"], meta["count"]
+        return _Progress(step=meta["step"], sums=meta["sums"], count=meta["count"])
 
 
-def _write_outputs(trainer, output, curve, *, arch, params, scale, seed, config, images, names, steps, val,
-                   vgg_weights):  # fmt: skip
+def _write_outputs(run, inputs, trainer, progress):
+    """Write the generator's weights and, beside them, the ``.yaml`` record of the run; return the record."""
     import keras
     import tensorflow as tf
 
     from mesr.sr.weights import save_weights
 
-    output.parent.mkdir(parents=True, exist_ok=True)
-    save_weights(trainer.generator, output)
+    run.output.parent.mkdir(parents=True, exist_ok=True)
+    save_weights(trainer.generator, run.output)
+    config, vgg_weights = run.config, run.vgg_weights
     perceptual = None
     if vgg_weights is not None:
-        perceptual = {"weights": vgg_weights, "random": vgg_weights == "random", "sha256": trainer.vgg_sha256,
-                      "layers": list(config["perceptual"]["layers"])}  # fmt: skip
+        perceptual = {
+            "weights": vgg_weights,
+            "random": vgg_weights == "random",
+            "sha256": trainer.vgg_sha256,
+            "layers": list(config["perceptual"]["layers"]),
+        }
     record = {
-        "weights": output.name,
-        "arch": arch,
-        "params": {key: value for key, value in params.items()},
-        "scale": scale,
-        "seed": seed,
-        "images": {"directory": str(images), "count": len(names)},
-        "steps": {"psnr": steps[0], "gan": steps[1], "total": steps[0] + steps[1]},
-        "validation": {"patches": config["validation"]["patches"], "psnr": round(float(val[0]), 4),
-                       "psnr_bicubic": round(float(val[1]), 4)},  # fmt: skip
+        "weights": run.output.name,
+        "arch": run.arch,
+        "params": dict(run.params),
+        "scale": run.scale,
+        "seed": run.seed,
+        "images": {"directory": str(run.images), "count": len(inputs.names)},
+        "steps": {"psnr": run.psnr_steps, "gan": run.total_steps - run.psnr_steps, "total": run.total_steps},
+        "validation": {
+            "patches": config["validation"]["patches"],
+            "psnr": round(float(progress.val_psnr), 4),
+            "psnr_bicubic": round(float(inputs.val_bicubic), 4),
+        },
         "perceptual_weights_random": bool(perceptual and perceptual["random"]),
         "perceptual": perceptual,
-        "curve": curve.name,
+        "curve": run.curve.name,
         "device": trainer.device,
         "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
         "training": copy.deepcopy(config),  # a copy: no YAML anchors for shared lists
     }
-    write_text(output.with_suffix(".yaml"), yaml.safe_dump(record, sort_keys=False, default_flow_style=False))
-    logger.info("trained %s x%d: validation PSNR %.3f dB (bicubic %.3f dB); weights in %s",
-                arch, scale, val[0], val[1], output)  # fmt: skip
+    write_text(run.output.with_suffix(".yaml"), yaml.safe_dump(record, sort_keys=False, default_flow_style=False))
+    logger.info(
+        "trained %s x%d: validation PSNR %.3f dB (bicubic %.3f dB); weights in %s",
+        *(run.arch, run.scale, progress.val_psnr, inputs.val_bicubic, run.output),
+    )
     return record
 
 
@@ -575,10 +788,6 @@ def _adam(stage):
     return keras.optimizers.Adam(learning_rate=LearningRate(stage), beta_1=stage["beta_1"], beta_2=stage["beta_2"])
 
 
-def _stage(step, psnr_steps):
-    return "psnr" if step < psnr_steps else "gan"
-
-
 def _mean_psnr(test, reference):
     """Mean over patches of the RGB PSNR (data range 255), accumulated in float64."""
     diff = test.astype(np.float64) - reference.astype(np.float64)
@@ -586,12 +795,18 @@ def _mean_psnr(test, reference):
     return float(np.mean(10 * np.log10(255.0**2 / mse)))
 
 
-def _fingerprint(arch, params, scale, config, seed, names, images):
+def _fingerprint(run, names, images):
     """SHA-256 of everything that determines the trained weights (not the checkpoint cadence)."""
-    settings = copy.deepcopy(config)
+    settings = copy.deepcopy(run.config)
     settings.pop("checkpoint_every")
-    content = {"arch": arch, "params": params, "scale": scale, "seed": seed, "training": settings,
-               "images": [[name, list(image.shape)] for name, image in zip(names, images)]}  # fmt: skip
+    content = {
+        "arch": run.arch,
+        "params": run.params,
+        "scale": run.scale,
+        "seed": run.seed,
+        "training": settings,
+        "images": [[name, list(image.shape)] for name, image in zip(names, images)],
+    }
     return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode("utf8")).hexdigest()
 
 
@@ -623,44 +838,3 @@ def _truncate_curve(path, step):
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     kept = lines[:1] + [line for line in lines[1:] if line.strip() and int(line.split("\t", 1)[0]) <= step]
     write_text(path, "".join(kept))
-
-
-def _merge(prefix, defaults, given):
-    """``defaults`` updated by ``given``, recursively for nested mappings; unknown keys are errors."""
-    if not isinstance(given, dict):
-        raise ValueError(f"{prefix} must be a mapping, got {given!r}")
-    merged = copy.deepcopy(defaults)
-    for key, value in given.items():
-        if key not in defaults:
-            raise ValueError(f"{prefix} has unknown key {key!r} (valid: {', '.join(defaults)})")
-        if isinstance(defaults[key], dict):
-            merged[key] = _merge(f"{prefix}.{key}", defaults[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
-
-
-def _check_stage(prefix, stage):
-    check_integer(f"{prefix}.steps", stage["steps"], allow_zero=True)
-    _number(f"{prefix}.learning_rate", stage["learning_rate"])
-    check_option(f"{prefix}.schedule", stage["schedule"], SCHEDULES)
-    check_integer(f"{prefix}.warmup_steps", stage["warmup_steps"], allow_zero=True)
-    if stage["decay_steps"] is not None:
-        check_integer(f"{prefix}.decay_steps", stage["decay_steps"])
-    _number(f"{prefix}.decay_factor", stage["decay_factor"])
-    for key in ("beta_1", "beta_2"):
-        _number(f"{prefix}.{key}", stage[key])
-        if stage[key] >= 1:
-            raise ValueError(f"{prefix}.{key} must be below 1, got {stage[key]!r}")
-    if "loss_weights" in stage:
-        for key, value in stage["loss_weights"].items():
-            _number(f"{prefix}.loss_weights.{key}", value, allow_zero=True)
-        if not isinstance(stage["relativistic"], bool):
-            raise ValueError(f"{prefix}.relativistic must be true or false, got {stage['relativistic']!r}")
-        check_integer(f"{prefix}.discriminator_filters", stage["discriminator_filters"])
-
-
-def _number(name, value, *, allow_zero=False):
-    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value)
-            or value < 0 or (value == 0 and not allow_zero)):  # fmt: skip
-        raise ValueError(f"{name} must be a finite number {'>= 0' if allow_zero else '> 0'}, got {value!r}")
