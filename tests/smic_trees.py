@@ -1,5 +1,6 @@
-"""Builders of small SMIC-HS trees in the real layout, for tests."""
+"""Builders of small SMIC-HS trees in the real layout, and a digest of a whole tree, for tests."""
 
+import hashlib
 from pathlib import Path
 
 import cv2
@@ -30,3 +31,12 @@ def write_tree(root, clips):
     for index, (subject, label, number, frames) in enumerate(clips):
         write_clip(hs, subject, label, number, frames, seed=index)
     return hs
+
+
+def tree_digest(root):
+    """SHA-256 over every file's relative path and bytes, in path order: equal digests, equal trees."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in Path(root).rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()

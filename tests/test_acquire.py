@@ -7,7 +7,8 @@ import pytest
 from http_server import FileServer
 from smic_trees import write_tree
 
-from mesr.data import acquire_dataset, build_manifest, download, find_hs_root, safe_extract
+from mesr.data import acquire_dataset, build_manifest, download, safe_extract
+from mesr.data.smic import find_root
 
 PASSWORD = "correct-horse-battery"
 
@@ -105,7 +106,7 @@ def test_acquire_url_end_to_end(tmp_path, smic_archive):
 def test_acquire_directory_links_it(tmp_path):
     hs = write_tree(tmp_path / "data", [(4, "positive", 2, range(30000, 30005))])
     acquire_dataset({"source": str(tmp_path / "data")}, tmp_path / "res" / "smic", downloads=tmp_path)
-    assert find_hs_root(tmp_path / "res" / "smic").resolve() == hs.resolve()
+    assert find_root(tmp_path / "res" / "smic").resolve() == hs.resolve()
 
 
 def test_acquire_zip(tmp_path):

@@ -376,7 +376,7 @@ def test_extract_set_writes_the_features(tmp_path):
         for row, clip in enumerate(clips.values()):
             np.testing.assert_array_equal(data["features"][row], lbp_top(to_grey(clip), radii=(1, 1, 2), blocks=(2, 2)))
         assert data["clip_id"].tolist() == ["s1_ne_01", "007"]
-        assert data["subject"].tolist() == [1, 12] and data["subject"].dtype.kind == "i"
+        assert data["subject"].tolist() == ["1", "12"] and data["subject"].dtype.kind == "U"  # folder names
         assert data["label"].tolist() == ["negative", "surprise"]
         assert json.loads(str(data["params"])) == {
             "descriptor": "lbp_top",

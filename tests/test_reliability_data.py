@@ -310,7 +310,7 @@ def test_one_subject_and_a_short_clip_fail_clearly(tmp_path):
     result = snakemake(tmp_path / "run", *targets, "--cores", "2", "--keep-going", config=config, check=False)
     console = result.stdout + result.stderr
     assert result.returncode != 0
-    assert "LOSO needs at least two subjects, results/features/HR128/lbp_top.npz has 1 (subject 1)" in console
+    assert "LOSO needs at least two subjects, results/features/HR128/lbp_top.npz has 1 (subject s1)" in console
     assert (
         "clip s1_sur_01 (results/sets/HR128/s1_sur_01.npy) has 3 frame(s), too few for lpq_top with "
         "window[2] (t) = 5 (features.lpq_top.window): it needs at least 5 frames"

@@ -1,18 +1,15 @@
-import hashlib
-
 import numpy as np
 import pytest
+from smic_trees import tree_digest
 
-from mesr.data import PRESETS, generate, list_frames, read_clip, scan_clips
+from mesr.data import PRESETS, generate, list_frames, read_clip
+from mesr.data.smic import frame_pattern, scan
 from mesr.data.synthetic import SMIC_COUNTS
 
 
-def tree_digest(root):
-    digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+def scan_clips(folder, modality="HS"):
+    records, _ = scan(folder, modality=modality)
+    return records
 
 
 def test_smic_preset_has_the_real_counts():
@@ -79,4 +76,25 @@ def test_validation(tmp_path, preset, seed, message):
 
 def test_frames_listed_in_integer_order(mini_tree):
     record = scan_clips(mini_tree / "SMIC_all_cropped" / "HS")[0]
-    assert [n for n, _ in list_frames(record.path)] == list(record.frames)
+    assert [n for n, _ in list_frames(record.path, frame_pattern())] == list(record.frames)
+
+
+@pytest.mark.parametrize("dataset, modality", [("smic_vis", "VIS"), ("smic_nir", "NIR")])
+def test_vis_and_nir_twins(tmp_path, dataset, modality):
+    """25 fps clips of 9-13 frames named reg_{5 digits}.bmp, the same clip ids as HS; NIR frames are grey."""
+    clip_ids = generate(tmp_path / dataset, dataset=dataset, preset="mini", seed=0)
+    folder = tmp_path / dataset / "SMIC_all_cropped" / modality
+    records = scan_clips(folder, modality)
+    assert [r.clip_id for r in records] == sorted(clip_ids) and len(records) == 12
+    assert {r.dataset for r in records} == {dataset} and records[0].subject == "s1"
+    for record in records:
+        assert 9 <= len(record.frames) <= 13
+        assert all(len(p.name) == len("reg_00000.bmp") for p in record.frame_paths)
+        clip = read_clip(record.frame_paths)
+        grey = np.array_equal(clip[..., 0], clip[..., 1]) and np.array_equal(clip[..., 1], clip[..., 2])
+        assert grey == (modality == "NIR")
+    # the same clips of VIS and NIR show the same motion
+    if modality == "NIR":
+        generate(tmp_path / "vis", dataset="smic_vis", preset="mini", seed=0)
+        vis = scan_clips(tmp_path / "vis" / "SMIC_all_cropped" / "VIS", "VIS")
+        assert [len(r.frames) for r in vis] == [len(r.frames) for r in records]

@@ -147,7 +147,7 @@ def test_paper_config_with_only_the_source_set(tmp_path):
     )
     manifest = pd.read_csv(tmp_path / "run" / "results" / "manifest.tsv", sep="\t")
     assert manifest.clip_id.tolist() == ["s1_ne_01", "s2_po_01"]
-    assert (tmp_path / "run" / "resources" / "smic" / "HS").is_symlink()
+    assert (tmp_path / "run" / "resources" / "smic_hs" / "HS").is_symlink()
 
 
 def test_missing_source_is_named(tmp_path):

@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from mesr._checks import check_array, check_integer, check_option, check_positive
-from mesr.data.smic import find_hs_root, list_frames, read_clip, read_manifest
+from mesr.data.datasets import clip_frames, read_clip, read_manifest
 from mesr.io import atomic_dir, load_clip, save_clip
 
 __all__ = ["PHASES", "gaussian_kernel", "resize_hr", "degrade", "make_hr_set", "make_lr_set"]
@@ -153,17 +153,23 @@ def degrade(frames, *, scale, blur_sigma, noise_sigma, seed, clip_id, phase="cen
     return np.stack(low)
 
 
-def make_hr_set(manifest, dataset, output, *, size=128, keep_aspect="stretch"):
+def make_hr_set(manifest, source, output, *, size=128, keep_aspect="stretch", dataset="smic_hs", options=None):
     """Write the HR set: one ``{clip_id}.npy`` per manifest clip, clip by clip.
 
     Parameters
     ----------
     manifest : path-like
         ``results/manifest.tsv``.
-    dataset : path-like
-        The acquired dataset folder (paths in the manifest are relative to its HS folder).
+    source : path-like
+        The acquired dataset folder (paths in the manifest are relative to it).
     output : path-like
         Set folder to create (written under a temporary name, then renamed).
+    size, keep_aspect
+        See :func:`resize_hr`.
+    dataset : str
+        Adapter name (``dataset.name``), which knows the frame files.
+    options : dict, optional
+        Keyword arguments of the adapter's scan (``variant``).
 
     Raises
     ------
@@ -171,14 +177,15 @@ def make_hr_set(manifest, dataset, output, *, size=128, keep_aspect="stretch"):
         If a clip no longer matches the manifest (frames added or removed).
     """
     clips = read_manifest(manifest)
-    hs = find_hs_root(dataset)
     with atomic_dir(output) as staging:
         for row in clips.itertuples():
-            frames = read_clip([p for _, p in list_frames(hs / row.path)])
-            if len(frames) != row.n_frames:
+            paths = clip_frames(source, row, dataset=dataset, **(options or {}))
+            if len(paths) != row.n_frames:
                 raise ValueError(
-                    f"{hs / row.path}: {len(frames)} frames on disk, {row.n_frames} in {manifest}; rebuild the manifest"
+                    f"{Path(source) / row.path}: {len(paths)} frames on disk, {row.n_frames} in {manifest}; "
+                    f"rebuild the manifest"
                 )
+            frames = read_clip(paths)
             save_clip(staging / f"{row.clip_id}.npy", resize_hr(frames, size=size, keep_aspect=keep_aspect))
         logger.info("HR%d: %d clips", size, len(clips))
 

@@ -697,7 +697,7 @@ def extract_set(set_dir, manifest, *, descriptor, params=None, temporal=None, ou
         N frames with TIM.
     output : path-like
         The ``.npz`` to write (atomically) with arrays ``features`` (N, D)
-        float64, ``clip_id`` (N,) str, ``subject`` (N,) int, ``label`` (N,)
+        float64, ``clip_id`` (N,) str, ``subject`` (N,) str, ``label`` (N,)
         str and ``params`` (JSON of descriptor, params and temporal).
 
     Returns
@@ -741,16 +741,13 @@ def extract_set(set_dir, manifest, *, descriptor, params=None, temporal=None, ou
     function = lbp_top if descriptor == "lbp_top" else lpq_top
 
     manifest = Path(manifest)
-    table = pd.read_csv(manifest, sep="\t", dtype={"clip_id": str, "label": str})
+    table = pd.read_csv(manifest, sep="\t", dtype={"clip_id": str, "subject": str, "label": str})
     missing = [column for column in ("clip_id", "subject", "label") if column not in table.columns]
     if missing:
         raise ValueError(f"{manifest}: manifest lacks column(s) {missing}")
     if table.empty:
         raise ValueError(f"{manifest}: manifest lists no clips")
-    try:
-        subjects = table["subject"].to_numpy().astype(np.int64)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{manifest}: column 'subject' must hold integers ({error})") from error
+    subjects = table["subject"].to_numpy().astype(str)
 
     needed = _frames_needed(descriptor, params)
     if needed is not None and temporal is not None and temporal < needed[0]:

@@ -46,7 +46,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 from mesr._checks import check_array, check_integer, check_option, check_positive
-from mesr.io import write_text
+from mesr.io import natural_key, write_text
 
 __all__ = [
     "DEFAULT_LABELS",
@@ -229,8 +229,9 @@ def loso_predict(
     fold = np.full(n, -1, dtype=np.int64)
     fold_subjects, fold_params = [], []
     splitter = LeaveOneGroupOut()
-    n_folds = splitter.get_n_splits(groups=subjects)
-    for k, (train, test) in enumerate(splitter.split(features, labels, groups=subjects)):
+    groups = _natural_ranks(subjects)  # LeaveOneGroupOut takes groups in sorted order: s2 before s10
+    n_folds = splitter.get_n_splits(groups=groups)
+    for k, (train, test) in enumerate(splitter.split(features, labels, groups=groups)):
         test_subject = _json_value(subjects[test[0]])
         if np.unique(labels[train]).size < 2:
             raise ValueError(
@@ -243,7 +244,7 @@ def loso_predict(
             inner = GridSearchCV(
                 clone(template), grid, scoring="accuracy", cv=LeaveOneGroupOut(), refit=True, error_score="raise"
             )
-            inner.fit(features[train], labels[train], groups=subjects[train])
+            inner.fit(features[train], labels[train], groups=groups[train])
             estimator = inner.best_estimator_
         predicted[test] = estimator.predict(features[test])
         fold[test] = k
@@ -337,7 +338,7 @@ def metrics(true, predicted, labels, *, subjects=None):
         correct = true == predicted
         result["per_subject"] = {
             _json_key(s): {"n": int(np.sum(subjects == s)), "accuracy": float(np.mean(correct[subjects == s]))}
-            for s in np.unique(subjects)
+            for s in sorted(np.unique(subjects), key=natural_key)
         }
         result["subject_mean_accuracy"] = float(np.mean([v["accuracy"] for v in result["per_subject"].values()]))
     return result
@@ -425,6 +426,13 @@ def bootstrap_ci(true, predicted, subjects, labels, *, resamples=2000, seed=0, l
     }
     tail = 100 * (1 - level) / 2
     return {name: [float(v) for v in np.percentile(values, [tail, 100 - tail])] for name, values in scores.items()}
+
+
+def _natural_ranks(subjects):
+    """Each subject's rank in the natural order of the subjects (``s2`` before ``s10``; numbers as numbers)."""
+    names = sorted(set(subjects.tolist()), key=natural_key)
+    rank = {name: index for index, name in enumerate(names)}
+    return np.array([rank[subject] for subject in subjects.tolist()])
 
 
 def _json_value(value):
@@ -605,7 +613,7 @@ def evaluate_features(
             "%s: no clip of class(es) %s; their recall is null and they count 0 in UF1", path, ", ".join(absent)
         )
 
-    order = np.lexsort((clip_ids, subjects))
+    order = sorted(range(len(clip_ids)), key=lambda i: (natural_key(subjects[i]), natural_key(clip_ids[i])))
     features, clip_ids, subjects, true = features[order], clip_ids[order], subjects[order], true[order]
     logger.info("%s: %d clips, %d subjects, %d features", path, features.shape[0], n_subjects, features.shape[1])
     result = loso_predict(

@@ -1,15 +1,17 @@
-"""Atomic file writing: outputs appear under their final name only when complete (docs/reliability.md)."""
+"""Atomic file writing: outputs appear under their final name only when complete (docs/reliability.md);
+clip files; the natural order of names."""
 
 import contextlib
 import glob
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["atomic_path", "atomic_dir", "make_parent", "write_text", "save_clip", "load_clip"]
+__all__ = ["atomic_path", "atomic_dir", "make_parent", "write_text", "save_clip", "load_clip", "natural_key"]
 
 
 def make_parent(path):
@@ -154,3 +156,16 @@ def load_clip(path):
     if clip.dtype != np.uint8 or clip.ndim != 4 or clip.shape[-1] != 3:
         raise ValueError(f"{path}: expected a (T, H, W, 3) uint8 clip, found {clip.shape} {clip.dtype}")
     return clip
+
+
+def natural_key(name):
+    """Sort key of a name in natural order: its runs of digits compare as numbers (``s2`` before ``s10``).
+
+    Examples
+    --------
+    >>> sorted(["s10", "s2", "sub01", "006", "spNO.10", "spNO.9"], key=natural_key)
+    ['006', 's2', 's10', 'spNO.9', 'spNO.10', 'sub01']
+    """
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", str(name)) if part
+    )

@@ -27,6 +27,7 @@ os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [SRC, os.environ.get("
 if SRC not in sys.path:
     sys.path.append(SRC)
 
+
 def check_model_params():
     """Each network's params must be its arch's symbols: say which key is wrong before anything runs."""
     from mesr.sr import check_params  # the check of mesr.sr.build, without TensorFlow
@@ -42,9 +43,14 @@ def check_model_params():
 
 check_model_params()
 
+from mesr.data.datasets import class_labels
+
+if config["evaluation"]["labels"] is None:
+    config["evaluation"]["labels"] = class_labels(config["dataset"]["name"], config["dataset"]["classes"])
+
 # --------------------------------------------------------------------------- constants
 
-DATASET = "resources/smic"
+DATASET = f"resources/{config['dataset']['name']}"
 DOWNLOADS = "resources/downloads"
 HR = "HR128"
 HR_SIDE = 128
@@ -57,7 +63,15 @@ DESCRIPTORS = ("lbp_top", "lpq_top")
 # nothing. tests/test_incremental.py checks that these lists cover every import.
 LIBRARY = Path(workflow.basedir) / "src" / "mesr"
 _COMMON = ["__init__.py", "_checks.py", "io.py", "logs.py"]
-_DATA = ["data/__init__.py", "data/acquire.py", "data/smic.py", "data/synthetic.py"]
+_DATA = [
+    "data/__init__.py",
+    "data/acquire.py",
+    "data/casme2.py",
+    "data/datasets.py",
+    "data/smic.py",
+    "data/synthetic.py",
+    "data/synthetic_casme2.py",
+]
 _BICUBIC = ["sr/__init__.py", "sr/bicubic.py"]
 _NETWORKS = [*_BICUBIC, "sr/inference.py", "sr/layers.py", "sr/weights.py"]
 STAGE_SOURCES = {

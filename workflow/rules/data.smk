@@ -42,6 +42,8 @@ rule data_manifest:
     conda:
         "../../envs/data.yaml"
     params:
+        dataset=config["dataset"]["name"],
+        classes=config["dataset"]["classes"],
         on_bad_clip=config["dataset"]["on_bad_clip"],
     script:
         "../scripts/manifest.py"

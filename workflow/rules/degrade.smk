@@ -16,6 +16,7 @@ rule degrade_hr:
         "../../envs/degrade.yaml"
     params:
         keep_aspect=config["preprocess"]["keep_aspect"],
+        dataset=config["dataset"]["name"],
     script:
         "../scripts/degrade_hr.py"
 

@@ -11,4 +11,5 @@ make_hr_set(
     snakemake.input.dataset,
     snakemake.output[0],
     keep_aspect=snakemake.params.keep_aspect,
+    dataset=snakemake.params.dataset,
 )

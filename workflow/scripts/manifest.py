@@ -10,5 +10,7 @@ build_manifest(
     snakemake.input[0],
     snakemake.output.manifest,
     snakemake.output.gaps,
+    dataset=snakemake.params.dataset,
+    classes=snakemake.params.classes,
     on_bad_clip=snakemake.params.on_bad_clip,
 )

@@ -1,31 +1,37 @@
-"""Data: the SMIC-HS layout and manifest, acquisition, the synthetic twin (docs/data.md)."""
+"""Data: dataset adapters and the manifest, acquisition, the synthetic twins (docs/data.md)."""
 
 from mesr.data.acquire import acquire_dataset, download, safe_extract, sha256_of
-from mesr.data.smic import (
-    CLASSES,
+from mesr.data.datasets import (
+    DATASETS,
     MANIFEST_COLUMNS,
+    ClipRecord,
+    adapter,
     build_manifest,
-    find_hs_root,
+    class_labels,
+    class_of,
+    clip_frames,
     list_frames,
     read_clip,
     read_manifest,
-    scan_clips,
 )
 from mesr.data.synthetic import PRESETS, generate
 
 __all__ = [
-    "CLASSES",
+    "DATASETS",
     "MANIFEST_COLUMNS",
     "PRESETS",
+    "ClipRecord",
     "acquire_dataset",
+    "adapter",
     "build_manifest",
+    "class_labels",
+    "class_of",
+    "clip_frames",
     "download",
-    "find_hs_root",
     "generate",
     "list_frames",
     "read_clip",
     "read_manifest",
     "safe_extract",
-    "scan_clips",
     "sha256_of",
 ]

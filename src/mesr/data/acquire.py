@@ -22,7 +22,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from mesr.io import atomic_dir, make_parent
-from mesr.data.smic import find_hs_root
+from mesr.data.datasets import adapter
 from mesr.data.synthetic import generate
 
 __all__ = ["acquire_dataset", "download", "sha256_of", "safe_extract", "ARCHIVE_SUFFIXES"]
@@ -41,13 +41,15 @@ def acquire_dataset(dataset, destination, *, downloads):
     dataset : dict
         The ``dataset`` section of the config: ``source`` ("synthetic", a
         directory, an archive path or an http(s) URL), ``sha256``,
-        ``credentials`` {username_env, password_env}, ``archive_password_env``
-        and ``synthetic`` {preset, seed}.
+        ``credentials`` {username_env, password_env}, ``archive_password_env``,
+        ``synthetic`` {preset, seed} and ``name``, the adapter that finds the
+        dataset's root (default ``smic_hs``).
     destination : path-like
         Folder to create, written under a temporary name and renamed when
-        complete. It holds ``HS`` (a link to a source directory or the
-        extracted tree) or, for ``synthetic``, a generated ``SMIC_all_cropped``;
-        :func:`mesr.data.find_hs_root` finds the HS folder in either.
+        complete. It holds the dataset's root (a link to it in a source
+        directory, or the extracted tree), named as in the source (``HS``,
+        ``VIS``, ``CASME2``...), or, for ``synthetic``, the generated twin;
+        the adapter's ``find_root`` finds the root in either.
     downloads : path-like
         Folder keeping downloaded archives (and partial downloads, so that an
         interrupted transfer resumes).
@@ -63,10 +65,12 @@ def acquire_dataset(dataset, destination, *, downloads):
         names the path).
     """
     source = str(dataset["source"])
+    name = dataset.get("name", "smic_hs")
+    module, options = adapter(name)
     if source == "synthetic":
-        options = dataset.get("synthetic", {})
-        logger.info("generating synthetic SMIC-HS, preset %s, seed %s", options.get("preset"), options.get("seed"))
-        generate(destination, preset=options.get("preset", "demo"), seed=options.get("seed", 0))
+        synthetic = dataset.get("synthetic", {})
+        logger.info("generating synthetic %s, preset %s, seed %s", name, synthetic.get("preset"), synthetic.get("seed"))
+        generate(destination, dataset=name, preset=synthetic.get("preset", "demo"), seed=synthetic.get("seed", 0))
         return
     if urllib.parse.urlparse(source).scheme in ("http", "https"):
         parts = urllib.parse.urlsplit(source)
@@ -85,29 +89,32 @@ def acquire_dataset(dataset, destination, *, downloads):
             raise ValueError(f"dataset.source: {archive} does not exist")
     with atomic_dir(destination) as staging:
         if archive.is_dir():
-            hs = find_hs_root(archive)
-            (staging / "HS").symlink_to(hs.resolve(), target_is_directory=True)
-            logger.info("linked %s", hs)
+            root = module.find_root(archive, **options)
+            (staging / root.name).symlink_to(root.resolve(), target_is_directory=True)
+            logger.info("linked %s", root)
         else:
             if dataset.get("sha256"):
                 _verify(archive, dataset["sha256"])
             password = _secret(dataset.get("archive_password_env"), "dataset.archive_password_env")
             safe_extract(archive, staging / "extracted", password=password)
-            _find_extracted_hs(staging / "extracted").rename(staging / "HS")
+            root = _find_extracted_root(staging / "extracted", module, options, name)
+            root.rename(staging / root.name)
             shutil.rmtree(staging / "extracted", ignore_errors=True)
     logger.info("dataset ready in %s", destination)
 
 
-def _find_extracted_hs(folder):
-    """Find the HS tree in an extracted archive, whatever folder the archive wrapped it in."""
+def _find_extracted_root(folder, module, options, name):
+    """Find the dataset's root in an extracted archive, whatever folders (up to three) the archive wrapped it in."""
     folder = Path(folder)
-    candidates = [folder] + sorted(p for p in folder.rglob("*") if p.is_dir() and p.name in ("HS", "SMIC_all_cropped"))
+    candidates = [folder] + sorted(p for p in folder.glob("*") if p.is_dir())
+    candidates += sorted(p for p in folder.glob("*/*/*") if p.is_dir())
+    errors = []
     for candidate in candidates:
         try:
-            return find_hs_root(candidate)
-        except ValueError:
-            continue
-    raise ValueError(f"{folder}: the archive holds no SMIC-HS tree (no HS folder with subject folders s1, s2, ...)")
+            return module.find_root(candidate, **options)
+        except ValueError as error:
+            errors.append(error)
+    raise ValueError(f"the archive holds no {name} tree: {errors[0]}")
 
 
 def sha256_of(path):

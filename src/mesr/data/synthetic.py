@@ -74,15 +74,27 @@ _BLINK = 0.15  # probability that a clip blinks
 _EDGE = 0.6  # pixels of anti-aliasing on every shape
 
 
-def generate(root, *, preset="demo", seed=0):
-    """Write a synthetic SMIC-HS tree under ``root``.
+#: SMIC modality folder of each SMIC twin.
+_SMIC_MODALITIES = {"smic_hs": "HS", "smic_vis": "VIS", "smic_nir": "NIR"}
+#: Clip lengths of the 25 fps VIS and NIR twins (about 10 frames, as the real ones).
+_VIS_FRAMES = (9, 13)
+
+
+def generate(root, *, dataset="smic_hs", preset="demo", seed=0):
+    """Write the synthetic twin of a dataset under ``root``.
 
     Parameters
     ----------
     root : path-like
-        Destination; ``root/SMIC_all_cropped/HS/...`` is created. Written
-        under a temporary name and renamed, so a killed run leaves no tree
-        that looks complete.
+        Destination; for SMIC ``root/SMIC_all_cropped/{HS|VIS|NIR}/...`` is
+        created, the other two modalities as small siblings the loader must
+        ignore. Written under a temporary name and renamed, so a killed run
+        leaves no tree that looks complete.
+    dataset : str
+        ``smic_hs`` (HS: 100 fps, ``reg_image{n}.bmp`` with 5-8 digit
+        numbers), ``smic_vis`` or ``smic_nir`` (25 fps, clips of 9-13 frames,
+        ``reg_{nnnnn}.bmp``; NIR frames grey), ``casme2``
+        (:func:`mesr.data.synthetic_casme2.write_casme2`).
     preset : {"mini", "demo", "smic"}
         Size: ``mini`` (12 clips of 4 subjects, for tests), ``demo`` (48 clips
         of 8 subjects, the README quick start), ``smic`` (the 164 clips of
@@ -110,32 +122,47 @@ def generate(root, *, preset="demo", seed=0):
     if preset not in PRESETS:
         raise ValueError(f"preset must be one of {', '.join(map(repr, PRESETS))}, got {preset!r}")
     seed = check_integer("seed", seed, allow_zero=True)
+    if dataset == "casme2":
+        from mesr.data.synthetic_casme2 import write_casme2
+
+        return write_casme2(root, preset=preset, seed=seed)
+    if dataset not in _SMIC_MODALITIES:
+        raise ValueError(
+            f"dataset must be one of {', '.join(map(repr, [*_SMIC_MODALITIES, 'casme2']))}, got {dataset!r}"
+        )
     with atomic_dir(root) as staging:
-        clip_ids = _write_tree(staging, PRESETS[preset], seed)
+        clip_ids = _write_tree(staging, PRESETS[preset], seed, _SMIC_MODALITIES[dataset])
     return clip_ids
 
 
-def _write_tree(staging, spec, seed):
-    hs = staging / "SMIC_all_cropped" / "HS"
+def _write_tree(staging, spec, seed, modality="HS"):
+    folder = staging / "SMIC_all_cropped" / modality
     clip_ids = []
     index = 0
     for subject, counts in spec["counts"].items():
         appearance = _appearance(np.random.default_rng([seed, subject]))
         for label, count in zip(CLASSES, counts):
             for number in range(1, count + 1):
-                rng = np.random.default_rng([seed, subject, index])
+                # HS keeps the streams it always had; VIS and NIR share theirs, so they show the same clip
+                rng = np.random.default_rng([seed, subject, index] + ([] if modality == "HS" else [1]))
                 clip_id = f"s{subject}_{CLASSES[label]}_{number:02d}"
-                clip_dir = hs / f"s{subject}" / "micro" / label / clip_id
-                n_frames = int(rng.integers(spec["frames"][0], spec["frames"][1] + 1))
+                clip_dir = folder / f"s{subject}" / "micro" / label / clip_id
+                lengths = spec["frames"] if modality == "HS" else _VIS_FRAMES
+                n_frames = int(rng.integers(lengths[0], lengths[1] + 1))
                 clip = _render_clip(appearance, label, n_frames, rng)
-                # 5- to 8-digit absolute frame numbers, all widths present in every preset.
-                digits = 5 + index % 4
-                first = int(rng.integers(10 ** (digits - 1), 10**digits - n_frames))
-                _write_frames(clip_dir, clip, first)
+                if modality == "HS":
+                    # 5- to 8-digit absolute frame numbers, all widths present in every preset.
+                    digits = 5 + index % 4
+                    first = int(rng.integers(10 ** (digits - 1), 10**digits - n_frames))
+                    _write_frames(clip_dir, clip, first)
+                else:
+                    if modality == "NIR":  # near infrared: one channel, stored as grey BMPs
+                        clip = np.repeat(clip.mean(axis=3, keepdims=True).round().astype(np.uint8), 3, axis=3)
+                    _write_frames(clip_dir, clip, int(rng.integers(1000, 90000)), name="reg_{:05d}.bmp")
                 clip_ids.append(clip_id)
                 index += 1
         logger.info("subject s%d: %d clips", subject, sum(counts))
-    _write_siblings(staging / "SMIC_all_cropped", hs, seed)
+    _write_siblings(staging / "SMIC_all_cropped", folder, seed)
     return clip_ids
 
 
@@ -295,21 +322,23 @@ def _paint(image, alpha, colour):
     return image * (1 - alpha) + np.asarray(colour, np.float32) * alpha
 
 
-def _write_frames(clip_dir, clip, first_frame):
+def _write_frames(clip_dir, clip, first_frame, name="reg_image{}.bmp"):
     clip_dir.mkdir(parents=True, exist_ok=True)
     for offset, frame in enumerate(clip):
-        path = clip_dir / f"reg_image{first_frame + offset}.bmp"
+        path = clip_dir / name.format(first_frame + offset)
         if not cv2.imwrite(str(path), frame[..., ::-1]):
             raise OSError(f"{path}: cannot write BMP")
 
 
-def _write_siblings(cropped, hs, seed):
-    """The parts of a real copy that the workflow must ignore."""
+def _write_siblings(cropped, folder, seed):
+    """The parts of a real copy that the workflow must ignore: the other modalities, non_micro, Thumbs.db."""
     rng = np.random.default_rng([seed, 999])
     small = rng.integers(0, 256, (4, 24, 20, 3), dtype=np.uint8)
-    for modality in ("NIR", "VIS"):
-        _write_frames(cropped / modality / "s1" / "micro" / "negative" / "s1_ne_01", small, 1000)
-    first_subject = min(p.name for p in hs.iterdir())
-    _write_frames(hs / first_subject / "non_micro" / f"{first_subject}_non_01", small, 2000)
-    first_clip = next((hs / first_subject / "micro").glob("*/*"))
+    for modality in ("NIR", "VIS", "HS"):
+        if modality != folder.name:
+            name = "reg_image{}.bmp" if modality == "HS" else "reg_{:05d}.bmp"
+            _write_frames(cropped / modality / "s1" / "micro" / "negative" / "s1_ne_01", small, 1000, name=name)
+    first_subject = min(p.name for p in folder.iterdir())
+    _write_frames(folder / first_subject / "non_micro" / f"{first_subject}_non_01", small, 2000)
+    first_clip = next((folder / first_subject / "micro").glob("*/*"))
     (first_clip / "Thumbs.db").write_bytes(b"\x00" * 64)

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from mesr._checks import check_integer
-from mesr.data.smic import read_manifest
+from mesr.data.datasets import read_manifest
 from mesr.io import atomic_dir, load_clip, save_clip
 from mesr.sr.bicubic import _check_frames, upscale_bicubic
 
