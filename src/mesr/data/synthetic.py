@@ -28,7 +28,7 @@ from mesr._checks import check_integer
 from mesr.io import atomic_dir
 from mesr.data.smic import CLASSES
 
-__all__ = ["PRESETS", "SMIC_COUNTS", "generate"]
+__all__ = ["PRESETS", "SMIC_COUNTS", "generate", "render_clip", "subject_appearance"]
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ def _write_tree(staging, spec, seed, modality="HS"):
     clip_ids = []
     index = 0
     for subject, counts in spec["counts"].items():
-        appearance = _appearance(np.random.default_rng([seed, subject]))
+        appearance = subject_appearance(np.random.default_rng([seed, subject]))
         for label, count in zip(CLASSES, counts):
             for number in range(1, count + 1):
                 # HS keeps the streams it always had; VIS and NIR share theirs, so they show the same clip
@@ -149,7 +149,7 @@ def _write_tree(staging, spec, seed, modality="HS"):
                 clip_dir = folder / f"s{subject}" / "micro" / label / clip_id
                 lengths = spec["frames"] if modality == "HS" else _VIS_FRAMES
                 n_frames = int(rng.integers(lengths[0], lengths[1] + 1))
-                clip = _render_clip(appearance, label, n_frames, rng)
+                clip = render_clip(appearance, label, n_frames, rng)
                 if modality == "HS":
                     # 5- to 8-digit absolute frame numbers, all widths present in every preset.
                     digits = 5 + index % 4
@@ -166,8 +166,8 @@ def _write_tree(staging, spec, seed, modality="HS"):
     return clip_ids
 
 
-def _appearance(rng):
-    """A subject's fixed looks: colours, proportions and the texture seed."""
+def subject_appearance(rng):
+    """A subject's fixed looks: colours, proportions and the texture seed (the twins of every dataset draw them)."""
     return {
         "skin": rng.uniform([175, 125, 100], [235, 190, 165]),
         "hair": rng.uniform([25, 20, 15], [80, 60, 45]),
@@ -197,8 +197,9 @@ def _envelope(n_frames, rng):
     return smooth(rise) * (1 - smooth(fall))
 
 
-def _render_clip(looks, label, n_frames, rng):
-    """Render one clip as (T, H, W, 3) uint8 RGB at a random crop size."""
+def render_clip(looks, label, n_frames, rng):
+    """Render one clip of class ``label`` (negative, positive, surprise) as (T, H, W, 3) uint8 RGB at a random
+    crop size, with onset, apex and offset; the twins of every dataset render their clips with it."""
     width = int(rng.integers(140, 191))
     height = int(rng.integers(170, 231))
     unit = width / 160.0

@@ -33,7 +33,7 @@ import numpy as np
 import openpyxl
 
 from mesr._checks import check_integer, check_option
-from mesr.data.synthetic import _appearance, _render_clip
+from mesr.data.synthetic import subject_appearance, render_clip
 from mesr.io import atomic_dir
 
 __all__ = ["PRESETS", "write_casme2"]
@@ -175,12 +175,12 @@ def _write_tree(casme, clips, lengths, seed):
     for index, (subject, filename, emotion, quirks) in enumerate(clips):
         rng = np.random.default_rng([seed, subject, index])
         if subject not in appearances:
-            appearances[subject] = _appearance(np.random.default_rng([seed, subject]))
+            appearances[subject] = subject_appearance(np.random.default_rng([seed, subject]))
         motion = MOTION[emotion] or str(rng.choice(list(_ACTION_UNITS)))
         n_frames = 10 if "boundary" in quirks else int(rng.integers(lengths[0], lengths[1] + 1))
         before, after = (2, 2) if "boundary" in quirks else (2, 3) if "pad" in quirks else (0, 0)
         first = 93 if "boundary" in quirks else int(rng.integers(1, 300))
-        clip = _render_clip(appearances[subject], motion, before + n_frames + after, rng)
+        clip = render_clip(appearances[subject], motion, before + n_frames + after, rng)
         onset = first + before
         offset = onset + n_frames - 1
         apex = onset + _apex(clip[before : before + n_frames])
