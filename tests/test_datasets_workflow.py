@@ -1,4 +1,4 @@
-"""The other datasets' twins through the whole study: CASME II (docs/data.md#other-datasets)."""
+"""The other datasets' twins through the whole study: CASME II and SAMM (docs/data.md#other-datasets)."""
 
 import json
 
@@ -62,6 +62,29 @@ def test_casme2_twin_runs_to_the_tables(casme2_run):
     table = pd.read_csv(casme2_run / "results" / "tables" / "table2.csv", comment="#", dtype=str).set_index("Set")
     assert table.loc["HR128", "LBP-TOP (ours)"] != "not run" and table.loc["SR64-esrgan", "LBP-TOP (ours)"] == "not run"
     assert (casme2_run / "results" / "figures" / "figure6.png").stat().st_size > 1000
+
+
+@pytest.fixture(scope="module")
+def samm_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("samm-run")
+    config = {**CASME2_MINI, "dataset": {"name": "samm", "source": "synthetic", "synthetic": {"preset": "mini"}}}
+    snakemake(workdir, "--cores", "2", config=config)
+    return workdir
+
+
+def test_samm_twin_runs_to_the_tables(samm_run):
+    manifest = pd.read_csv(samm_run / "results" / "manifest.tsv", sep="\t", dtype={"subject": str})
+    assert list(manifest.columns) == MANIFEST_COLUMNS and set(manifest.dataset) == {"samm"}
+    assert manifest.subject.unique().tolist() == ["006", "007", "009", "011"]  # zero-padded folder names
+    assert manifest.path.str.startswith("SAMM_data/SAMM_CROP/").all()
+    assert (manifest.first_frame == manifest.onset).all() and (manifest.last_frame == manifest.offset).all()
+    gaps = pd.read_csv(samm_run / "results" / "data" / "gaps.tsv", sep="\t")
+    assert gaps[gaps.kind == "excluded_label"].clip_id.tolist() == ["007_6_1"]  # 'Others'
+    assert gaps[gaps.kind == "bad_annotation"].clip_id.tolist() == ["009_3_1"]  # apex after the offset, kept
+    metrics = json.loads((samm_run / "results" / "evaluation" / "HR128" / "lpq_top" / "metrics.json").read_text())
+    assert metrics["n"] == len(manifest) and list(metrics["per_subject"]) == ["006", "007", "009", "011"]
+    table = pd.read_csv(samm_run / "results" / "tables" / "table1.csv", comment="#", dtype=str).set_index("Set")
+    assert float(table.loc["SR64-bicubic", "PSNR (ours)"]) > 20
 
 
 def test_vis_twin_plans_the_study(tmp_path):

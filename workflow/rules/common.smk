@@ -68,9 +68,11 @@ _DATA = [
     "data/acquire.py",
     "data/casme2.py",
     "data/datasets.py",
+    "data/samm.py",
     "data/smic.py",
     "data/synthetic.py",
     "data/synthetic_casme2.py",
+    "data/synthetic_samm.py",
 ]
 _BICUBIC = ["sr/__init__.py", "sr/bicubic.py"]
 _NETWORKS = [*_BICUBIC, "sr/inference.py", "sr/layers.py", "sr/weights.py"]

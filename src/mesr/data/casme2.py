@@ -1,4 +1,4 @@
-"""CASME II (SPEC §3.5): finding the dataset root and listing its clips from the coding sheet.
+"""CASME II (docs/data.md#other-datasets): finding the dataset root and listing its clips from the coding sheet.
 
 Layout as received::
 
@@ -53,7 +53,7 @@ NAME = "casme2"
 FPS = 200
 #: ``cropped`` reads ``Cropped/`` (face crops), ``raw`` reads ``CASME2_RAW_selected/`` (full frames).
 VARIANTS = ("cropped", "raw")
-#: Whether a variant's frames are full frames that need a face crop (SPEC §5).
+#: Whether a variant's frames are full frames that need a face crop (docs/degradation.md).
 FULL_FRAME = {"cropped": False, "raw": True}
 #: The annotated emotions (column ``Estimated Emotion``), lower case.
 EMOTIONS = ("happiness", "disgust", "repression", "surprise", "others", "fear", "sadness")

@@ -2,7 +2,7 @@
 
 Every dataset has an adapter module, selected by ``dataset.name``: ``smic_hs``,
 ``smic_vis`` and ``smic_nir`` (:mod:`mesr.data.smic`), ``casme2``
-(:mod:`mesr.data.casme2`). An adapter knows its dataset's layout and
+(:mod:`mesr.data.casme2`), ``samm`` (:mod:`mesr.data.samm`). An adapter knows its dataset's layout and
 annotation; it exposes
 
 - ``FPS``, the frame rate;
@@ -57,6 +57,7 @@ DATASETS = {
     "smic_vis": ("mesr.data.smic", {"modality": "VIS"}),
     "smic_nir": ("mesr.data.smic", {"modality": "NIR"}),
     "casme2": ("mesr.data.casme2", {}),
+    "samm": ("mesr.data.samm", {}),
 }
 #: How annotated emotions become the evaluated classes (docs/data.md#classes).
 CLASS_SCHEMES = ("megc3", "native")
@@ -84,6 +85,7 @@ NATIVE_CLASSES = {
     "smic_vis": MEGC3,
     "smic_nir": MEGC3,
     "casme2": ("happiness", "disgust", "repression", "surprise", "others"),
+    "samm": ("anger", "contempt", "disgust", "fear", "happiness", "sadness", "surprise", "others"),
 }
 
 MANIFEST_COLUMNS = [

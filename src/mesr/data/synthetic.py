@@ -94,7 +94,8 @@ def generate(root, *, dataset="smic_hs", preset="demo", seed=0):
         ``smic_hs`` (HS: 100 fps, ``reg_image{n}.bmp`` with 5-8 digit
         numbers), ``smic_vis`` or ``smic_nir`` (25 fps, clips of 9-13 frames,
         ``reg_{nnnnn}.bmp``; NIR frames grey), ``casme2``
-        (:func:`mesr.data.synthetic_casme2.write_casme2`).
+        (:func:`mesr.data.synthetic_casme2.write_casme2`), ``samm``
+        (:func:`mesr.data.synthetic_samm.write_samm`).
     preset : {"mini", "demo", "smic"}
         Size: ``mini`` (12 clips of 4 subjects, for tests), ``demo`` (48 clips
         of 8 subjects, the README quick start), ``smic`` (the 164 clips of
@@ -126,10 +127,13 @@ def generate(root, *, dataset="smic_hs", preset="demo", seed=0):
         from mesr.data.synthetic_casme2 import write_casme2
 
         return write_casme2(root, preset=preset, seed=seed)
+    if dataset == "samm":
+        from mesr.data.synthetic_samm import write_samm
+
+        return write_samm(root, preset=preset, seed=seed)
     if dataset not in _SMIC_MODALITIES:
-        raise ValueError(
-            f"dataset must be one of {', '.join(map(repr, [*_SMIC_MODALITIES, 'casme2']))}, got {dataset!r}"
-        )
+        valid = ", ".join(map(repr, [*_SMIC_MODALITIES, "casme2", "samm"]))
+        raise ValueError(f"dataset must be one of {valid}, got {dataset!r}")
     with atomic_dir(root) as staging:
         clip_ids = _write_tree(staging, PRESETS[preset], seed, _SMIC_MODALITIES[dataset])
     return clip_ids

@@ -1,4 +1,4 @@
-"""A synthetic CASME II in the real layout, coding sheet and quirks (SPEC §3.4, §3.5).
+"""A synthetic CASME II in the real layout, coding sheet and quirks (docs/data.md#other-datasets).
 
 CASME II cannot be shipped, so tests and demonstrations run on this twin,
 read by the real adapter (:mod:`mesr.data.casme2`). Faces and movements are
