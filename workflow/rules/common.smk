@@ -69,10 +69,12 @@ _DATA = [
     "data/casme2.py",
     "data/datasets.py",
     "data/samm.py",
+    "data/sheets.py",
     "data/smic.py",
     "data/synthetic.py",
     "data/synthetic_casme2.py",
     "data/synthetic_samm.py",
+    "data/twins.py",
 ]
 _BICUBIC = ["sr/__init__.py", "sr/bicubic.py"]
 _NETWORKS = [*_BICUBIC, "sr/inference.py", "sr/layers.py", "sr/weights.py"]

@@ -23,15 +23,13 @@ frame in onset..offset.
 """
 
 import logging
-import math
-import numbers
 import re
 from pathlib import Path
 
 import pandas as pd
 
 from mesr._checks import check_option
-from mesr.data.datasets import ClipRecord, list_frames
+from mesr.data.sheets import blank, clip_record, find_sheet_root, frame_number
 from mesr.io import natural_key
 
 __all__ = [
@@ -65,7 +63,6 @@ SHEET_NAME = "Sheet1"
 _FOLDERS = {"cropped": "Cropped", "raw": "CASME2_RAW_selected"}
 _FRAMES = {"cropped": r"reg_img(\d+)\.jpg", "raw": r"img(\d+)\.jpg"}
 _SUBJECT_FOLDER = re.compile(r"^sub\d+$")
-_WHOLE_NUMBER = re.compile(r"^\s*(\d+)(?:\.0*)?\s*$")
 
 
 def frame_pattern(*, variant="cropped"):
@@ -108,26 +105,9 @@ def find_root(source):
     >>> find_root("/data/CASME2")  # doctest: +SKIP
     PosixPath('/data/CASME2/CASME2')
     """
-    source = Path(source)
-    if not source.is_dir():
-        raise ValueError(f"source must be a folder holding CASME II, got {str(source)!r} (not a folder)")
-    level = [source]
-    for _ in range(3):
-        found = [folder for folder in level if _is_root(folder)]
-        if len(found) > 1:
-            raise ValueError(f"{source}: more than one CASME II root found: {', '.join(map(str, found))}")
-        if found:
-            return found[0]
-        level = sorted(child for folder in level for child in folder.iterdir() if child.is_dir())
-    raise ValueError(
-        f"{source}: no CASME II found; expected a folder holding {SHEET_GLOB} beside "
-        f"{_FOLDERS['cropped']}/ or {_FOLDERS['raw']}/ in {source}, a sub-folder of it, or one level deeper"
+    return find_sheet_root(
+        source, dataset="CASME II", sheet_glob=SHEET_GLOB, folders=(_FOLDERS["cropped"], _FOLDERS["raw"])
     )
-
-
-def _is_root(folder):
-    has_sheet = any(p.is_file() for p in folder.glob(SHEET_GLOB))
-    return has_sheet and any((folder / name).is_dir() for name in _FOLDERS.values())
 
 
 def scan(root, *, variant="cropped"):
@@ -190,7 +170,17 @@ def scan(root, *, variant="cropped"):
                 "a clip must be listed once"
             )
         listed[subject, filename] = row
-        records.append(_clip(values, frames_root / subject / filename, variant, f"{sheet.name} row {row}"))
+        records.append(
+            clip_record(
+                values,
+                frames_root / subject / filename,
+                f"{sheet.name} row {row}",
+                dataset=NAME,
+                clip_id=f"{subject}_{filename}",
+                pattern=_FRAMES[variant],
+                frame_name="reg_img{n}.jpg" if variant == "cropped" else "img{n}.jpg",
+            )
+        )
 
     gaps = []
     for subject_dir in sorted(p for p in frames_root.iterdir() if p.is_dir() and _SUBJECT_FOLDER.match(p.name)):
@@ -224,15 +214,15 @@ def _read_sheet(sheet):
     rows = []
     for index, cells in table.iterrows():
         row = index + 2  # Excel's numbering: header in row 1
-        if all(_blank(cells[c]) for c in REQUIRED_COLUMNS):
+        if all(blank(cells[c]) for c in REQUIRED_COLUMNS):
             continue
-        subject_number = _integer(cells["Subject"])
+        subject_number = frame_number(cells["Subject"])
         if subject_number is None:
             raise ValueError(f"{sheet} row {row}: Subject must be a subject number, got {cells['Subject']!r}")
-        if _blank(cells["Filename"]):
+        if blank(cells["Filename"]):
             raise ValueError(f"{sheet} row {row}: Filename is blank")
         emotion = cells["Estimated Emotion"]
-        label = "" if _blank(emotion) else str(emotion).strip().lower()
+        label = "" if blank(emotion) else str(emotion).strip().lower()
         if label not in EMOTIONS:
             raise ValueError(
                 f"{sheet} row {row}: unknown emotion {emotion!r} in column 'Estimated Emotion'; "
@@ -252,74 +242,3 @@ def _read_sheet(sheet):
             )
         )
     return rows
-
-
-def _clip(values, clip_dir, variant, where):
-    """The record of one sheet row: annotation checked, frames onset..offset listed."""
-    onset, apex, offset = (_integer(values[k]) for k in ("onset", "apex", "offset"))
-    problem = None
-    if onset is None:
-        problem = f"{where}: onset {_shown(values['onset'])} is not a frame number"
-    elif offset is None:
-        problem = f"{where}: offset {_shown(values['offset'])} is not a frame number"
-    elif offset == 0:
-        problem = f"{where}: offset 0"
-    elif offset < onset:
-        problem = f"{where}: offset {offset} before onset {onset}"
-    notes = []
-    if apex is None:
-        raw = values["apex"]
-        missing = _blank(raw) or str(raw).strip() == "/"
-        notes.append(f"apex {_shown(raw)} ({'missing' if missing else 'not a frame number'})")
-    elif problem is None and not onset <= apex <= offset:
-        notes.append(f"apex {apex} outside onset..offset {onset}..{offset}")
-
-    numbered = []
-    if problem is None and not clip_dir.is_dir():
-        problem = f"in {where} but not on disk: {clip_dir}"
-    elif problem is None:
-        present = list_frames(clip_dir, _FRAMES[variant])
-        numbered = [(n, p) for n, p in present if onset <= n <= offset]
-        if not numbered:
-            found = f"frames on disk {present[0][0]}..{present[-1][0]}" if present else "no frame on disk"
-            name = "reg_img{n}.jpg" if variant == "cropped" else "img{n}.jpg"
-            problem = f"{clip_dir}: no {name} frame in onset..offset {onset}..{offset} ({found})"
-    return ClipRecord(
-        clip_id=f"{values['subject']}_{values['filename']}",
-        dataset=NAME,
-        subject=values["subject"],
-        emotion=values["emotion"],
-        path=clip_dir,
-        frames=tuple(n for n, _ in numbered),
-        frame_paths=tuple(p for _, p in numbered),
-        onset=onset,
-        apex=apex,
-        offset=offset,
-        problem=problem,
-        notes=tuple(notes),
-    )
-
-
-def _integer(value):
-    """A whole number from a cell (int, whole float, or text such as ``"46"``); None otherwise."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        return int(value) if math.isfinite(value) and value == int(value) and value >= 0 else None
-    if isinstance(value, str) and (match := _WHOLE_NUMBER.match(value)):
-        return int(match.group(1))
-    return None
-
-
-def _blank(value):
-    """True for an empty cell (NaN, None) or one holding only spaces."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return True
-    return isinstance(value, str) and not value.strip()
-
-
-def _shown(value):
-    """A cell value as the messages show it."""
-    return "blank" if _blank(value) else repr(value.strip() if isinstance(value, str) else value)

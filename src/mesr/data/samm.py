@@ -27,15 +27,13 @@ absent or holds no frame in onset..offset.
 """
 
 import logging
-import math
-import numbers
 import re
 from pathlib import Path
 
 import pandas as pd
 
 from mesr._checks import check_option
-from mesr.data.datasets import ClipRecord, list_frames
+from mesr.data.sheets import blank, clip_record, find_sheet_root, frame_number
 from mesr.io import natural_key
 
 __all__ = [
@@ -70,7 +68,6 @@ SHEET_GLOB = "SAMM_Micro_FACS_Codes*.xlsx"
 _FOLDERS = {"cropped": "SAMM_CROP", "full": "SAMM"}
 _FRAME = r".+_(\d+)\.jpg"  # greedy: the digits after the last "_"
 _SUBJECT_FOLDER = re.compile(r"^\d{3}$")
-_WHOLE_NUMBER = re.compile(r"^\s*(\d+)(?:\.0*)?\s*$")
 
 
 def frame_pattern(*, variant="cropped"):
@@ -114,26 +111,9 @@ def find_root(source):
     >>> find_root("/data/SAMM")  # doctest: +SKIP
     PosixPath('/data/SAMM/SAMM_data')
     """
-    source = Path(source)
-    if not source.is_dir():
-        raise ValueError(f"source must be a folder holding SAMM, got {str(source)!r} (not a folder)")
-    level = [source]
-    for _ in range(3):
-        found = [folder for folder in level if _is_root(folder)]
-        if len(found) > 1:
-            raise ValueError(f"{source}: more than one SAMM root found: {', '.join(map(str, found))}")
-        if found:
-            return found[0]
-        level = sorted(child for folder in level for child in folder.iterdir() if child.is_dir())
-    raise ValueError(
-        f"{source}: no SAMM found; expected a folder holding {SHEET_GLOB} beside "
-        f"{_FOLDERS['full']}/ or {_FOLDERS['cropped']}/ in {source}, a sub-folder of it, or one level deeper"
+    return find_sheet_root(
+        source, dataset="SAMM", sheet_glob=SHEET_GLOB, folders=(_FOLDERS["full"], _FOLDERS["cropped"])
     )
-
-
-def _is_root(folder):
-    has_sheet = any(p.is_file() for p in folder.glob(SHEET_GLOB))
-    return has_sheet and any((folder / name).is_dir() for name in _FOLDERS.values())
 
 
 def scan(root, *, variant="cropped"):
@@ -197,7 +177,17 @@ def scan(root, *, variant="cropped"):
             )
         listed[filename] = row
         clip_dir = frames_root / values["subject"] / filename
-        records.append(_clip(values, clip_dir, f"{sheet.name} row {row}"))
+        records.append(
+            clip_record(
+                values,
+                clip_dir,
+                f"{sheet.name} row {row}",
+                dataset=NAME,
+                clip_id=filename,
+                pattern=_FRAME,
+                frame_name="{SSS}_{frame}.jpg",
+            )
+        )
 
     listed_dirs = {(values["subject"], values["filename"]) for _, values in rows}
     gaps = []
@@ -220,7 +210,7 @@ def _read_sheet(sheet):
     # Excel row r is table row r - 1 (openpyxl keeps leading blank rows; pad if the sheet ends early).
     if len(table) < HEADER_ROW:
         raise ValueError(f"{sheet}: no header in Excel row {HEADER_ROW} (the sheet has {len(table)} rows)")
-    header = ["" if _blank(c) else str(c).strip() for c in table.iloc[HEADER_ROW - 1]]
+    header = ["" if blank(c) else str(c).strip() for c in table.iloc[HEADER_ROW - 1]]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise ValueError(
@@ -232,15 +222,15 @@ def _read_sheet(sheet):
     for position in range(HEADER_ROW, len(table)):
         row = position + 1  # Excel's numbering
         cells = {name: table.iat[position, index] for name, index in column.items()}
-        if all(_blank(v) for v in cells.values()):
+        if all(blank(v) for v in cells.values()):
             continue
-        subject_number = _integer(cells["Subject"])
+        subject_number = frame_number(cells["Subject"])
         if subject_number is None:
             raise ValueError(f"{sheet} row {row}: Subject must be a subject number, got {cells['Subject']!r}")
-        if _blank(cells["Filename"]):
+        if blank(cells["Filename"]):
             raise ValueError(f"{sheet} row {row}: Filename is blank")
         emotion = cells["Estimated Emotion"]
-        label = "" if _blank(emotion) else str(emotion).strip().lower()
+        label = "" if blank(emotion) else str(emotion).strip().lower()
         if label not in EMOTIONS:
             raise ValueError(
                 f"{sheet} row {row}: unknown emotion {emotion!r} in column 'Estimated Emotion'; "
@@ -260,73 +250,3 @@ def _read_sheet(sheet):
             )
         )
     return rows
-
-
-def _clip(values, clip_dir, where):
-    """The record of one sheet row: annotation checked, frames onset..offset listed."""
-    onset, apex, offset = (_integer(values[k]) for k in ("onset", "apex", "offset"))
-    problem = None
-    if onset is None:
-        problem = f"{where}: onset {_shown(values['onset'])} is not a frame number"
-    elif offset is None:
-        problem = f"{where}: offset {_shown(values['offset'])} is not a frame number"
-    elif offset == 0:
-        problem = f"{where}: offset 0"
-    elif offset < onset:
-        problem = f"{where}: offset {offset} before onset {onset}"
-    notes = []
-    if apex is None:
-        raw = values["apex"]
-        missing = _blank(raw) or str(raw).strip() == "/"
-        notes.append(f"apex {_shown(raw)} ({'missing' if missing else 'not a frame number'})")
-    elif problem is None and not onset <= apex <= offset:
-        notes.append(f"apex {apex} outside onset..offset {onset}..{offset}")
-
-    numbered = []
-    if problem is None and not clip_dir.is_dir():
-        problem = f"in {where} but not on disk: {clip_dir}"
-    elif problem is None:
-        present = list_frames(clip_dir, _FRAME)
-        numbered = [(n, p) for n, p in present if onset <= n <= offset]
-        if not numbered:
-            found = f"frames on disk {present[0][0]}..{present[-1][0]}" if present else "no frame on disk"
-            problem = f"{clip_dir}: no {{SSS}}_{{frame}}.jpg frame in onset..offset {onset}..{offset} ({found})"
-    return ClipRecord(
-        clip_id=values["filename"],
-        dataset=NAME,
-        subject=values["subject"],
-        emotion=values["emotion"],
-        path=clip_dir,
-        frames=tuple(n for n, _ in numbered),
-        frame_paths=tuple(p for _, p in numbered),
-        onset=onset,
-        apex=apex,
-        offset=offset,
-        problem=problem,
-        notes=tuple(notes),
-    )
-
-
-def _integer(value):
-    """A whole number from a cell (int, whole float, or text such as ``"46"``); None otherwise."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, numbers.Integral):
-        return int(value) if value >= 0 else None
-    if isinstance(value, numbers.Real):
-        return int(value) if math.isfinite(value) and value == int(value) and value >= 0 else None
-    if isinstance(value, str) and (match := _WHOLE_NUMBER.match(value)):
-        return int(match.group(1))
-    return None
-
-
-def _blank(value):
-    """True for an empty cell (NaN, None) or one holding only spaces."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return True
-    return isinstance(value, str) and not value.strip()
-
-
-def _shown(value):
-    """A cell value as the messages show it."""
-    return "blank" if _blank(value) else repr(value.strip() if isinstance(value, str) else value)

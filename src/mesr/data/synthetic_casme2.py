@@ -23,17 +23,14 @@ What a real copy holds, and so does the twin:
   ``Thumbs.db`` among the frames, one ``others`` clip at least.
 """
 
-import io
 import logging
-import re
-import zipfile
 
-import cv2
 import numpy as np
 import openpyxl
 
 from mesr._checks import check_integer, check_option
 from mesr.data.synthetic import subject_appearance, render_clip
+from mesr.data.twins import apex_index, save_sheet, write_face_crops, write_full_frames
 from mesr.io import atomic_dir
 
 __all__ = ["PRESETS", "write_casme2"]
@@ -112,9 +109,6 @@ _NAMES = (
 
 #: Size presets: clip lengths (onset..offset) in frames.
 PRESETS = {"mini": {"frames": (10, 14)}, "demo": {"frames": (16, 24)}}
-_RAW_SIZE = (480, 640)  # height, width of CASME2_RAW_selected frames
-_FACE_HEIGHT = 0.6  # of the raw frame's height
-_JPEG = [cv2.IMWRITE_JPEG_QUALITY, 95]
 _SHEET_DATE = (2014, 5, 8, 0, 0, 0)  # every date inside the xlsx, so that a seed writes identical bytes
 
 
@@ -183,10 +177,11 @@ def _write_tree(casme, clips, lengths, seed):
         clip = render_clip(appearances[subject], motion, before + n_frames + after, rng)
         onset = first + before
         offset = onset + n_frames - 1
-        apex = onset + _apex(clip[before : before + n_frames])
+        apex = onset + apex_index(clip[before : before + n_frames])
         folder = f"sub{subject:02d}/{filename}"
-        _write_cropped(casme / "Cropped" / folder, clip, first)
-        _write_raw(casme / "CASME2_RAW_selected" / folder, clip, first, rng)
+        numbers = range(first, first + len(clip))
+        write_face_crops(casme / "Cropped" / folder, clip, [f"reg_img{n}.jpg" for n in numbers])
+        write_full_frames(casme / "CASME2_RAW_selected" / folder, clip, [f"img{n}.jpg" for n in numbers], rng)
         for name, content in (("lnk", "Desktop - Shortcut.lnk"), ("thumbs", "Thumbs.db")):
             if name in quirks:
                 for variant in ("Cropped", "CASME2_RAW_selected"):
@@ -209,40 +204,6 @@ def _write_tree(casme, clips, lengths, seed):
     return [f"sub{int(r['Subject']):02d}_{r['Filename']}" for r in rows]
 
 
-def _apex(clip):
-    """Index of the frame that differs most from the first one: the annotated apex."""
-    change = np.abs(clip.astype(np.float64) - clip[0]).mean(axis=(1, 2, 3))
-    return int(np.argmax(change))
-
-
-def _write_cropped(clip_dir, clip, first):
-    clip_dir.mkdir(parents=True)
-    for offset, frame in enumerate(clip):
-        _write_jpeg(clip_dir / f"reg_img{first + offset}.jpg", frame)
-
-
-def _write_raw(clip_dir, clip, first, rng):
-    """The face, scaled to about 60% of the frame height, on a static grey background."""
-    height, width = _RAW_SIZE
-    scale = _FACE_HEIGHT * height / clip.shape[1]
-    size = (round(clip.shape[2] * scale), round(clip.shape[1] * scale))  # (width, height) for OpenCV
-    top = (height - size[1]) // 2 + int(rng.integers(-40, 41))  # near the centre, as the subjects sat
-    left = (width - size[0]) // 2 + int(rng.integers(-80, 81))
-    noise = cv2.GaussianBlur(rng.normal(0, 12, _RAW_SIZE).astype(np.float32), (0, 0), 3)
-    background = np.clip(rng.uniform(105, 150) + noise, 0, 255)[..., None] * rng.uniform(0.95, 1.05, 3)
-    background = np.clip(np.rint(background), 0, 255).astype(np.uint8)
-    clip_dir.mkdir(parents=True)
-    for offset, face in enumerate(clip):
-        frame = background.copy()
-        frame[top : top + size[1], left : left + size[0]] = cv2.resize(face, size, interpolation=cv2.INTER_CUBIC)
-        _write_jpeg(clip_dir / f"img{first + offset}.jpg", frame)
-
-
-def _write_jpeg(path, rgb):
-    if not cv2.imwrite(str(path), np.ascontiguousarray(rgb[..., ::-1]), _JPEG):
-        raise OSError(f"{path}: cannot write JPEG")
-
-
 def _write_sheet(path, rows):
     """The coding sheet as the real one: ``Sheet1``, header in row 1, two blank-header columns."""
     book = openpyxl.Workbook()
@@ -251,16 +212,4 @@ def _write_sheet(path, rows):
     sheet.append(list(COLUMNS))
     for values in rows:
         sheet.append([None if column is None else values[column] for column in COLUMNS])
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str) and cell.value.isdigit():
-                cell.number_format = "@"  # a number stored as text, as Excel shows it
-    packed = io.BytesIO()
-    book.save(packed)
-    # openpyxl stamps the save time into docProps/core.xml and the zip entries: fix both.
-    stamp = "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z".format(*_SHEET_DATE).encode()
-    with zipfile.ZipFile(packed) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
-        for name in source.namelist():
-            data = source.read(name)
-            if name == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp, data)
-            target.writestr(zipfile.ZipInfo(name, date_time=_SHEET_DATE), data, zipfile.ZIP_DEFLATED)
+    save_sheet(book, path, _SHEET_DATE)

@@ -23,17 +23,14 @@ What a real copy holds, and so does the twin:
   least; subjects ``006``, ``007``, ``009``, ``011`` (and more in ``demo``).
 """
 
-import io
 import logging
-import re
-import zipfile
 
-import cv2
 import numpy as np
 import openpyxl
 
 from mesr._checks import check_integer, check_option
 from mesr.data.synthetic import render_clip, subject_appearance
+from mesr.data.twins import apex_index, save_sheet, write_face_crops, write_full_frames
 from mesr.io import atomic_dir
 
 __all__ = ["COLUMNS", "PRESETS", "SHEET_FILE", "TOP", "write_samm"]
@@ -118,9 +115,6 @@ _DEMO_EXTRA = ("Fear", "Sadness", "Disgust", "Happiness", "Surprise", "Disgust",
 
 #: Size presets: clip lengths (onset..offset) in frames.
 PRESETS = {"mini": {"frames": (10, 14)}, "demo": {"frames": (16, 24)}}
-_FULL_SIZE = (480, 640)  # height, width of SAMM/ frames
-_FACE_HEIGHT = 0.6  # of the full frame's height
-_JPEG = [cv2.IMWRITE_JPEG_QUALITY, 95]
 _SHEET_DATE = (2017, 6, 1, 0, 0, 0)  # every date inside the xlsx, so that a seed writes identical bytes
 
 
@@ -191,13 +185,13 @@ def _write_tree(top, clips, lengths, seed):
         clip = render_clip(appearances[subject], motion, before + n_frames + after, rng)
         onset = first + before
         offset = onset + n_frames - 1
-        apex = onset + _apex(clip[before : before + n_frames])
+        apex = onset + apex_index(clip[before : before + n_frames])
         if "apex_out" in quirks:
             apex = offset + int(rng.integers(3, 20))
         folder = f"{subject:03d}/{filename}"
         names = [f"{subject:03d}_{first + i:0{width}d}.jpg" for i in range(len(clip))]
-        _write_crops(top / "SAMM_CROP" / folder, clip, names)
-        _write_full(top / "SAMM" / folder, clip, names, rng)
+        write_face_crops(top / "SAMM_CROP" / folder, clip, names)
+        write_full_frames(top / "SAMM" / folder, clip, names, rng)
         values = {
             "Subject": subject,
             "Filename": filename,
@@ -222,40 +216,6 @@ def _write_tree(top, clips, lengths, seed):
     return [r["Filename"] for r in rows]
 
 
-def _apex(clip):
-    """Index of the frame that differs most from the first one: the annotated apex."""
-    change = np.abs(clip.astype(np.float64) - clip[0]).mean(axis=(1, 2, 3))
-    return int(np.argmax(change))
-
-
-def _write_crops(clip_dir, clip, names):
-    clip_dir.mkdir(parents=True)
-    for name, frame in zip(names, clip):
-        _write_jpeg(clip_dir / name, frame)
-
-
-def _write_full(clip_dir, clip, names, rng):
-    """The face, scaled to about 60% of the frame height, on a static grey-noise background."""
-    height, width = _FULL_SIZE
-    scale = _FACE_HEIGHT * height / clip.shape[1]
-    size = (round(clip.shape[2] * scale), round(clip.shape[1] * scale))  # (width, height) for OpenCV
-    top = (height - size[1]) // 2 + int(rng.integers(-40, 41))
-    left = (width - size[0]) // 2 + int(rng.integers(-80, 81))
-    noise = cv2.GaussianBlur(rng.normal(0, 12, _FULL_SIZE).astype(np.float32), (0, 0), 3)
-    background = np.clip(rng.uniform(105, 150) + noise, 0, 255)[..., None] * rng.uniform(0.95, 1.05, 3)
-    background = np.clip(np.rint(background), 0, 255).astype(np.uint8)
-    clip_dir.mkdir(parents=True)
-    for name, face in zip(names, clip):
-        frame = background.copy()
-        frame[top : top + size[1], left : left + size[0]] = cv2.resize(face, size, interpolation=cv2.INTER_CUBIC)
-        _write_jpeg(clip_dir / name, frame)
-
-
-def _write_jpeg(path, rgb):
-    if not cv2.imwrite(str(path), np.ascontiguousarray(rgb[..., ::-1]), _JPEG):
-        raise OSError(f"{path}: cannot write JPEG")
-
-
 def _write_sheet(path, rows):
     """The coding sheet as the real one: free text in rows 1-13, header in row 14, data from row 15."""
     book = openpyxl.Workbook()
@@ -266,16 +226,4 @@ def _write_sheet(path, rows):
     sheet.append(list(COLUMNS))
     for values in rows:
         sheet.append([values[column] for column in COLUMNS])
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str) and cell.value.isdigit():
-                cell.number_format = "@"  # a number stored as text, as Excel shows it
-    packed = io.BytesIO()
-    book.save(packed)
-    # openpyxl stamps the save time into docProps/core.xml and the zip entries: fix both.
-    stamp = "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z".format(*_SHEET_DATE).encode()
-    with zipfile.ZipFile(packed) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
-        for name in source.namelist():
-            data = source.read(name)
-            if name == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp, data)
-            target.writestr(zipfile.ZipInfo(name, date_time=_SHEET_DATE), data, zipfile.ZIP_DEFLATED)
+    save_sheet(book, path, _SHEET_DATE)
