@@ -1,13 +1,17 @@
-"""The other datasets' twins through the whole study: CASME II and SAMM (docs/data.md#other-datasets)."""
+"""The other datasets' twins through the whole study: CASME II, SAMM (face-cropped) and the MEGC 2019 composite
+(docs/data.md#other-datasets, docs/evaluation.md#several-datasets)."""
 
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.pyplot import imread
 from workflow_runs import snakemake
 
 from mesr.data import MANIFEST_COLUMNS
+from mesr.data.megc2019 import GROUND_TRUTH, read_ground_truth
+from mesr.evaluate import metrics
 
 pytestmark = pytest.mark.workflow
 
@@ -67,16 +71,28 @@ def test_casme2_twin_runs_to_the_tables(casme2_run):
 @pytest.fixture(scope="module")
 def samm_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("samm-run")
-    config = {**CASME2_MINI, "dataset": {"name": "samm", "source": "synthetic", "synthetic": {"preset": "mini"}}}
+    config = {
+        **CASME2_MINI,
+        "dataset": {"name": "samm", "variant": "full", "source": "synthetic", "synthetic": {"preset": "mini"}},
+        "preprocess": {"face_crop": "haar"},
+    }
     snakemake(workdir, "--cores", "2", config=config)
     return workdir
 
 
-def test_samm_twin_runs_to_the_tables(samm_run):
+def test_samm_twin_runs_to_the_tables_from_face_crops_of_its_full_frames(samm_run, casme2_run):
     manifest = pd.read_csv(samm_run / "results" / "manifest.tsv", sep="\t", dtype={"subject": str})
     assert list(manifest.columns) == MANIFEST_COLUMNS and set(manifest.dataset) == {"samm"}
     assert manifest.subject.unique().tolist() == ["006", "007", "009", "011"]  # zero-padded folder names
-    assert manifest.path.str.startswith("SAMM_data/SAMM_CROP/").all()
+    assert manifest.path.str.startswith("SAMM_data/SAMM/").all() and (manifest.width == 640).all()
+    # one face region per clip, found on its onset frame: about the 60% of the height the face fills
+    faces = pd.read_csv(samm_run / "results" / "data" / "faces.tsv", sep="\t", dtype={"clip_id": str})
+    assert faces.clip_id.tolist() == manifest.clip_id.tolist()
+    assert faces.height.between(240, 384).all() and faces.width.between(240, 384).all()
+    assert np.load(samm_run / "results" / "sets" / "HR128" / f"{manifest.clip_id[0]}.npy").shape[1:] == (128, 128, 3)
+    # Figure 6 shows the source frame and its region first: four panels in the same width, so less tall
+    heights = [imread(run / "results" / "figures" / "figure6.png").shape[0] for run in (samm_run, casme2_run)]
+    assert heights[0] < 0.9 * heights[1]
     assert (manifest.first_frame == manifest.onset).all() and (manifest.last_frame == manifest.offset).all()
     gaps = pd.read_csv(samm_run / "results" / "data" / "gaps.tsv", sep="\t")
     assert gaps[gaps.kind == "excluded_label"].clip_id.tolist() == ["007_6_1"]  # 'Others'
@@ -92,3 +108,94 @@ def test_vis_twin_plans_the_study(tmp_path):
     config = {**CASME2_MINI, "dataset": {"name": "smic_vis", "source": "synthetic", "synthetic": {"preset": "mini"}}}
     result = snakemake(tmp_path, "-n", "results/manifest.tsv", config=config)
     assert "resources/smic_vis" in result.stdout
+
+
+#: The mini MEGC 2019 composite (SMIC-HS, CASME II and SAMM twins, SAMM from its full frames, face-cropped) with
+#: one cross-database pair, bicubic upscaling only.
+MEGC_MINI = {
+    **CASME2_MINI,
+    "dataset": {
+        "name": "megc2019",
+        "source": "synthetic",
+        "synthetic": {"preset": "mini"},
+        "variant": {"samm": "full"},
+    },
+    "preprocess": {"face_crop": "haar"},
+    "evaluation": {"cross_database": [["casme2", "samm"]], "bootstrap": 200},
+}
+
+
+@pytest.fixture(scope="module")
+def megc_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("megc-run")
+    snakemake(workdir, "--cores", "2", config=MEGC_MINI)
+    return workdir
+
+
+def read_tsv(path):
+    return pd.read_csv(path, sep="\t", dtype={"clip_id": str, "subject": str})
+
+
+def test_composite_manifest_holds_the_ground_truths_clips_and_labels(megc_run):
+    manifest = read_tsv(megc_run / "results" / "manifest.tsv")
+    truth = read_ground_truth(next((megc_run / "resources" / "megc2019").rglob(GROUND_TRUTH)))
+    assert sorted(manifest.clip_id) == sorted(truth.clip_id)
+    assert manifest.set_index("clip_id").label.to_dict() == truth.set_index("clip_id").label.to_dict()
+    assert set(manifest.dataset) == {"smic_hs", "casme2", "samm"}
+    assert manifest.groupby("subject").dataset.nunique().max() == 1  # folder names never collide
+    # SAMM's full frames are face-cropped; SMIC-HS and CASME II's face crops are kept whole
+    faces = read_tsv(megc_run / "results" / "data" / "faces.tsv").set_index("clip_id")
+    rows = manifest.set_index("clip_id")
+    cropped = faces.height < rows.height
+    assert set(rows.dataset[cropped]) == {"samm"} and cropped[rows.dataset == "samm"].all()
+    gaps = read_tsv(megc_run / "results" / "data" / "gaps.tsv")
+    assert set(gaps[gaps.kind == "not_in_ground_truth"].clip_id) == {"sub02_EP13_04", "sub04_EP09f", "007_6_1"}
+    assert "ground truth says positive" in gaps.set_index("clip_id").detail["006_1_2"]  # the GT wins
+
+
+def test_composite_loso_runs_over_every_subject_and_scores_each_part_from_the_same_folds(megc_run):
+    manifest = read_tsv(megc_run / "results" / "manifest.tsv")
+    folder = megc_run / "results" / "evaluation" / "HR128" / "lpq_top"
+    predictions = read_tsv(folder / "predictions.tsv")
+    assert predictions.fold.nunique() == manifest.subject.nunique() == 12  # 4 subjects of each part
+    assert predictions.set_index("clip_id").dataset.to_dict() == manifest.set_index("clip_id").dataset.to_dict()
+    content = json.loads((folder / "metrics.json").read_text())
+    assert list(content["per_dataset"]) == ["casme2", "samm", "smic_hs"]
+    for name, part in predictions.groupby("dataset"):
+        expected = metrics(part.true, part.predicted, content["labels"])
+        scores = content["per_dataset"][name]
+        assert scores["n"] == len(part)
+        for key in ("accuracy", "uf1", "uar", "confusion"):
+            assert scores[key] == pytest.approx(expected[key]), (name, key)
+    # the MEGC log: one header per (dataset, subject), then video, truth and prediction as class indices
+    log = (folder / "megc_log.txt").read_text().splitlines()
+    headers = [line for line in log if len(line.split()) == 2]
+    assert headers[0] == "casme2 sub01" and len(headers) == 12 and len(log) == 12 + len(predictions)
+    index = {label: str(i) for i, label in enumerate(content["labels"])}
+    row = predictions.set_index("clip_id").loc["sub01_EP01_2"]
+    assert f"sub01_EP01_2 {index[row.true]} {index[row.predicted]}" in log
+
+
+def test_composite_table_and_figure(megc_run):
+    table = pd.read_csv(megc_run / "results" / "tables" / "megc.csv", comment="#", dtype=str)
+    assert list(table.columns[:4]) == ["Set", "Descriptor", "UF1 all", "UAR all"]
+    assert {"UF1 SMIC", "UAR CASME II", "UF1 SAMM"} <= set(table.columns)
+    baseline = table.set_index("Set").loc["MEGC 2019 baseline"]
+    assert (baseline["UF1 all"], baseline["UAR SMIC"], baseline["UF1 SAMM"]) == ("0.5882", "0.5280", "0.3954")
+    hr = table[(table.Set == "HR128") & (table.Descriptor == "LPQ-TOP")].iloc[0]
+    content = json.loads((megc_run / "results" / "evaluation" / "HR128" / "lpq_top" / "metrics.json").read_text())
+    assert hr["UAR CASME II"] == f"{content['per_dataset']['casme2']['uar']:.4f}"
+    assert (megc_run / "results" / "figures" / "per_dataset.png").stat().st_size > 1000
+
+
+def test_cross_database_predicts_exactly_the_test_databases_clips(megc_run):
+    manifest = read_tsv(megc_run / "results" / "manifest.tsv")
+    folder = megc_run / "results" / "evaluation" / "LR32" / "lbp_top" / "cross" / "casme2-samm"
+    predictions = read_tsv(folder / "predictions.tsv")
+    assert sorted(predictions.clip_id) == sorted(manifest.clip_id[manifest.dataset == "samm"])
+    content = json.loads((folder / "metrics.json").read_text())
+    assert (content["train"], content["test"], content["n"]) == ("casme2", "samm", len(predictions))
+    assert content["n_train"] == (manifest.dataset == "casme2").sum()
+    table = pd.read_csv(megc_run / "results" / "tables" / "cross_database.csv", comment="#", dtype=str)
+    row = table[(table.Set == "LR32") & (table.Descriptor == "LBP-TOP")].iloc[0]
+    assert row["UF1 CASME II to SAMM"] == f"{content['uf1']:.4f}"

@@ -288,6 +288,29 @@ def test_metrics_hand_checked():
     json.dumps(m)
 
 
+def test_metrics_megc_definitions_and_argument_order():
+    # MEGC: TP/FP/FN per class over the pooled predictions, truth first.
+    # true      a a a a b b c c
+    # predicted a a b c b a c c
+    # a: TP 2 (clips 1, 2), FN 2 (3 -> b, 4 -> c), FP 1 (6: b -> a): F1 4/7, recall 2/4
+    # b: TP 1 (5), FN 1 (6 -> a), FP 1 (3: a -> b): F1 2/4, recall 1/2
+    # c: TP 2 (7, 8), FN 0, FP 1 (4: a -> c): F1 4/5, recall 2/2
+    # UF1 = (4/7 + 1/2 + 4/5) / 3 = 0.6238; UAR = (1/2 + 1/2 + 1) / 3 = 0.6667.
+    # Swapped (predicted first) UAR would be the mean precision (2/3 + 1/2 + 2/3) / 3 = 0.6111.
+    true = list("aaaabbcc")
+    predicted = list("aabcbacc")
+    m = metrics(true, predicted, ["a", "b", "c"])
+    assert m["uf1"] == pytest.approx((4 / 7 + 1 / 2 + 4 / 5) / 3) and round(m["uf1"], 4) == 0.6238
+    assert m["uar"] == pytest.approx(2 / 3) and round(m["uar"], 4) == 0.6667
+    assert m["recall"] == {"a": 0.5, "b": 0.5, "c": 1.0}
+    assert m["confusion"] == [[2, 1, 1], [1, 1, 0], [0, 0, 2]]  # rows true, columns predicted
+    assert round(metrics(predicted, true, ["a", "b", "c"])["uar"], 4) == 0.6111
+    # a class true but never predicted counts F1 0, and recall 0 in UAR
+    never = metrics(list("aabbcc"), list("aabbbb"), ["a", "b", "c"])
+    assert never["uf1"] == pytest.approx((1 + 2 / 3 + 0) / 3)  # b: TP 2, FP 2, FN 0 -> 4/6
+    assert never["uar"] == pytest.approx((1 + 1 + 0) / 3)
+
+
 def slow_bootstrap(true, predicted, subjects, labels, resamples, seed):
     """The subject-level bootstrap written out: draw subjects, pool their clips, score with metrics()."""
     true, predicted, subjects = map(np.asarray, (true, predicted, subjects))

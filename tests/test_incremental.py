@@ -182,7 +182,16 @@ def test_touching_a_module_without_editing_it_reruns_nothing(study):
         os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
 
 
-def test_code_inputs_cover_every_import_of_the_scripts(study):
+#: A composite study with a cross-database pair: the rules the mini study does not run (per-dataset and
+#: cross-database evaluations and reports), planned only.
+COMPOSITE = {
+    **MINI,
+    "dataset": {"name": "megc2019", "source": "synthetic", "synthetic": {"preset": "mini"}},
+    "evaluation": {"cross_database": [["casme2", "samm"]]},
+}
+
+
+def test_code_inputs_cover_every_import_of_the_scripts(study, tmp_path):
     """Each job lists, as input, every library module its script imports (directly or not)."""
     rules_dir = REPO / "workflow" / "rules"
     scripts = {}
@@ -193,23 +202,25 @@ def test_code_inputs_cover_every_import_of_the_scripts(study):
             scripts[rule] = (rules_dir / script).resolve()
     archs = {name: closure(module_file(name))[0] | {module_file(name)} for name in ARCH_MODULES}
     arch_of = {"psnr_small": "rdn", "esrgan": "rrdn", "bicubic": "bicubic"}  # config/config.yaml's, kept by MINI
+    composite = parse_jobs(snakemake(tmp_path, "-n", config=COMPOSITE, snakefile=study[0]).stdout)
     checked = set()
-    for job in study[2]:
-        if job["rule"] not in scripts:
-            continue
-        needed, _ = closure(scripts[job["rule"]])
-        model = job["wildcards"].get("model")
-        if model is not None:  # mesr.sr.build imports only this model's architecture
-            needed -= set().union(*archs.values())
-            if arch_of[model] != "bicubic":
-                needed |= archs[f"mesr.sr.{arch_of[model]}"]
-        copy = study[0].parent / "src"
-        listed = {
-            (study[1] / path).resolve().relative_to(copy)
-            for path in job["input"]
-            if (study[1] / path).resolve().is_relative_to(copy)
-        }
-        missing = sorted(str(p) for p in {p.relative_to(REPO / "src") for p in needed} - listed)
-        assert not missing, f"{job['rule']} {job['wildcards']}: library modules missing from its input: {missing}"
-        checked.add(job["rule"])
-    assert checked == set(scripts) - {"superres_download"}  # no weights to download in the mini study
+    for workdir, jobs in ((study[1], study[2]), (tmp_path, composite)):
+        for job in jobs:
+            if job["rule"] not in scripts:
+                continue
+            needed, _ = closure(scripts[job["rule"]])
+            model = job["wildcards"].get("model")
+            if model is not None:  # mesr.sr.build imports only this model's architecture
+                needed -= set().union(*archs.values())
+                if arch_of[model] != "bicubic":
+                    needed |= archs[f"mesr.sr.{arch_of[model]}"]
+            copy = study[0].parent / "src"
+            listed = {
+                (workdir / path).resolve().relative_to(copy)
+                for path in job["input"]
+                if (workdir / path).resolve().is_relative_to(copy)
+            }
+            missing = sorted(str(p) for p in {p.relative_to(REPO / "src") for p in needed} - listed)
+            assert not missing, f"{job['rule']} {job['wildcards']}: library modules missing from its input: {missing}"
+            checked.add(job["rule"])
+    assert checked == set(scripts) - {"superres_download"}  # no weights to download in either study

@@ -79,7 +79,7 @@ def write_set(tmp_path, frames):
     rows = []
     for subject, clip_id, n in [(1, "s1_ne_01", 6), (2, "s2_po_01", frames)]:
         save_clip(set_dir / f"{clip_id}.npy", rng.integers(0, 256, (n, 16, 16, 3), dtype=np.uint8))
-        rows.append({"clip_id": clip_id, "subject": subject, "label": "negative"})
+        rows.append({"clip_id": clip_id, "dataset": "smic_vis", "subject": subject, "label": "negative"})
     pd.DataFrame(rows).to_csv(tmp_path / "manifest.tsv", sep="\t", index=False)
     return set_dir, tmp_path / "manifest.tsv"
 
@@ -92,15 +92,17 @@ def write_set(tmp_path, frames):
             {"radii": [1, 1, 2]},
             None,
             3,
-            r"clip s2_po_01 \(.*s2_po_01\.npy\) has 3 frame\(s\), too few for lbp_top with radii\[2\] \(t\) = 2 "
-            r"\(features\.lbp_top\.radii\): it needs at least 5 frames; .*features\.temporal \(TIM\)",
+            r"clip s2_po_01 \(.*s2_po_01\.npy\) has 3 frame\(s\) \(120 ms at smic_vis's 25 fps\), too few for lbp_top "
+            r"with radii\[2\] \(t\) = 2 \(features\.lbp_top\.radii\): it needs at least 5 frames; resample every "
+            r"clip with features\.temporal \(TIM, e\.g\. features\.temporal: 10\)",
         ),
         (
             "lpq_top",
             {},
             None,
             1,
-            r"clip s2_po_01 \(.*\) has 1 frame\(s\), too few for lpq_top with window\[2\] \(t\) = 5 "
+            r"clip s2_po_01 \(.*\) has 1 frame\(s\) \(40 ms at smic_vis's 25 fps\), too few for lpq_top with "
+            r"window\[2\] \(t\) = 5 "
             r"\(features\.lpq_top\.window\): it needs at least 5 frames",
         ),
         (
@@ -121,11 +123,18 @@ def write_set(tmp_path, frames):
     ],
 )
 def test_clip_too_short_for_the_descriptor_named(tmp_path, descriptor, params, temporal, frames, message):
-    """The features stage fails on the first clip too short, naming it, its frames, the setting and the minimum."""
+    """The features stage fails on the first clip too short, naming it, its frames and duration, the setting and
+    the minimum."""
     set_dir, manifest = write_set(tmp_path, frames)
     with pytest.raises(ValueError, match=message):
         extract_set(
-            set_dir, manifest, descriptor=descriptor, params=params, temporal=temporal, output=tmp_path / "features.npz"
+            set_dir,
+            manifest,
+            descriptor=descriptor,
+            params=params,
+            temporal=temporal,
+            frame_rates={"smic_vis": 25},
+            output=tmp_path / "features.npz",
         )
     assert not (tmp_path / "features.npz").exists() and not list(tmp_path.glob(".*"))
 
@@ -312,7 +321,8 @@ def test_one_subject_and_a_short_clip_fail_clearly(tmp_path):
     assert result.returncode != 0
     assert "LOSO needs at least two subjects, results/features/HR128/lbp_top.npz has 1 (subject s1)" in console
     assert (
-        "clip s1_sur_01 (results/sets/HR128/s1_sur_01.npy) has 3 frame(s), too few for lpq_top with "
+        "clip s1_sur_01 (results/sets/HR128/s1_sur_01.npy) has 3 frame(s) (30 ms at smic_hs's 100 fps), too few "
+        "for lpq_top with "
         "window[2] (t) = 5 (features.lpq_top.window): it needs at least 5 frames"
     ) in console
     results = tmp_path / "run" / "results"

@@ -256,7 +256,11 @@ def test_without_the_cropped_copy_only_full_is_read(tree):
     shutil.rmtree(tree / "SAMM_CROP")
     assert find_root(tree) == tree
     assert [r.clip_id for r in scan(tree, variant="full")[0]] == MINI_IDS
-    with pytest.raises(ValueError, match=r"no SAMM_CROP/ folder for variant 'cropped'"):
+    with pytest.raises(
+        ValueError,
+        match=r"no SAMM_CROP/ folder for variant 'cropped'; it holds SAMM/: set dataset.variant: full with "
+        r"preprocess\.face_crop: haar",
+    ):
         scan(tree)
 
 

@@ -43,12 +43,16 @@ def test_every_output_of_the_mini_study(mini_run):
             features = np.load(mini_run / "results" / "features" / name / f"{descriptor}.npz")
             assert features["features"].shape == (12, length)
             assert list(features["clip_id"]) == list(manifest.clip_id)
+            assert set(features["dataset"]) == {"smic_hs"}
             folder = mini_run / "results" / "evaluation" / name / descriptor
             predictions = pd.read_csv(folder / "predictions.tsv", sep="\t")
-            assert list(predictions.columns) == ["clip_id", "subject", "true", "predicted", "fold"]
+            assert list(predictions.columns) == ["clip_id", "dataset", "subject", "true", "predicted", "fold"]
             assert len(predictions) == 12 and predictions.fold.nunique() == 4
             metrics = json.loads((folder / "metrics.json").read_text())
             assert 0 <= metrics["accuracy"] <= 1 and np.sum(metrics["confusion"]) == 12
+            assert "per_dataset" not in metrics  # one dataset: its scores are the study's
+            log = (folder / "megc_log.txt").read_text().splitlines()
+            assert log[0] == "smic_hs s1" and len(log) == 4 + 12
             for suffix in ("png", "pdf"):
                 assert (mini_run / "results" / "figures" / "confusion" / f"{name}_{descriptor}.{suffix}").exists()
     for name in sr_sets + ["LR64", "LR32"]:
@@ -65,6 +69,9 @@ def test_every_output_of_the_mini_study(mini_run):
         for suffix in ("md", "csv", "tex"):
             assert "config_sha256" in (mini_run / "results" / "tables" / f"{stem}.{suffix}").read_text()
     for model, scale in [("psnr_small", 2), ("esrgan", 4)]:
+        # the networks' jobs asked for a GPU and ran on the CPU: their logs say so (docs/layout.md#gpu)
+        log = (mini_run / "logs" / "train" / f"{model}_x{scale}.log").read_text()
+        assert "the job requested 1 GPU(s), but TensorFlow" in log and "runs on the CPU" in log
         folder = mini_run / "results" / "models" / model / f"x{scale}"
         settings = yaml.safe_load((folder / "weights.yaml").read_text())
         assert settings["steps"]["total"] == (12 if model == "psnr_small" else 15)

@@ -2,7 +2,9 @@
 
 Conventions (also in the README):
 
-- HR: every frame resized to ``size`` x ``size`` with OpenCV's area
+- HR: the clip's face region (``results/data/faces.tsv``, the whole frame
+  unless ``preprocess.face_crop`` finds a face: :mod:`mesr.data.faces`) of
+  every frame resized to ``size`` x ``size`` with OpenCV's area
   interpolation; the aspect ratio is not kept unless ``keep_aspect="crop"``,
   which first cuts the centred square of side min(H, W).
 - LR: Gaussian blur of standard deviation ``blur_sigma`` with a kernel of
@@ -29,6 +31,7 @@ import numpy as np
 
 from mesr._checks import check_array, check_integer, check_option, check_positive
 from mesr.data.datasets import clip_frames, read_clip, read_manifest
+from mesr.data.faces import crop, read_faces
 from mesr.io import atomic_dir, load_clip, save_clip
 
 __all__ = ["PHASES", "gaussian_kernel", "resize_hr", "degrade", "make_hr_set", "make_lr_set"]
@@ -153,7 +156,9 @@ def degrade(frames, *, scale, blur_sigma, noise_sigma, seed, clip_id, phase="cen
     return np.stack(low)
 
 
-def make_hr_set(manifest, source, output, *, size=128, keep_aspect="stretch", dataset="smic_hs", options=None):
+def make_hr_set(
+    manifest, source, output, *, faces=None, size=128, keep_aspect="stretch", dataset="smic_hs", options=None
+):
     """Write the HR set: one ``{clip_id}.npy`` per manifest clip, clip by clip.
 
     Parameters
@@ -164,6 +169,10 @@ def make_hr_set(manifest, source, output, *, size=128, keep_aspect="stretch", da
         The acquired dataset folder (paths in the manifest are relative to it).
     output : path-like
         Set folder to create (written under a temporary name, then renamed).
+    faces : path-like, optional
+        ``results/data/faces.tsv``: each clip's frames are cropped to its
+        region (docs/degradation.md#face-crop) before resizing; None keeps
+        whole frames.
     size, keep_aspect
         See :func:`resize_hr`.
     dataset : str
@@ -177,6 +186,10 @@ def make_hr_set(manifest, source, output, *, size=128, keep_aspect="stretch", da
         If a clip no longer matches the manifest (frames added or removed).
     """
     clips = read_manifest(manifest)
+    regions = read_faces(faces) if faces is not None else {}
+    missing = sorted(set(clips.clip_id) - set(regions)) if faces is not None else []
+    if missing:
+        raise ValueError(f"{faces}: no face region for clip(s) {', '.join(missing)} of {manifest}; rebuild both")
     with atomic_dir(output) as staging:
         for row in clips.itertuples():
             paths = clip_frames(source, row, dataset=dataset, **(options or {}))
@@ -186,6 +199,8 @@ def make_hr_set(manifest, source, output, *, size=128, keep_aspect="stretch", da
                     f"rebuild the manifest"
                 )
             frames = read_clip(paths)
+            if faces is not None:
+                frames = crop(frames, regions[row.clip_id])
             save_clip(staging / f"{row.clip_id}.npy", resize_hr(frames, size=size, keep_aspect=keep_aspect))
         logger.info("HR%d: %d clips", size, len(clips))
 

@@ -673,7 +673,7 @@ def _frames_needed(descriptor, params):
     return needed, f"{key}[2] (t) = {value[2]} (features.{descriptor}.{key})"
 
 
-def extract_set(set_dir, manifest, *, descriptor, params=None, temporal=None, output):
+def extract_set(set_dir, manifest, *, descriptor, params=None, temporal=None, frame_rates=None, output):
     """Describe every clip of a set and write the features stage's ``.npz``.
 
     Each clip ``{set_dir}/{clip_id}.npy`` ((T, H, W, 3) uint8 RGB) is turned
@@ -687,7 +687,8 @@ def extract_set(set_dir, manifest, *, descriptor, params=None, temporal=None, ou
         Directory of the set, ``results/sets/{set}``.
     manifest : path-like
         Manifest TSV (docs/data.md#manifest) with at least the columns ``clip_id``,
-        ``subject`` and ``label``; rows are described in file order.
+        ``subject`` and ``label`` (and ``dataset``, kept when present); rows
+        are described in file order.
     descriptor : {"lbp_top", "lpq_top"}
     params : dict, optional
         Keyword arguments of the descriptor (lists are taken as tuples);
@@ -695,10 +696,14 @@ def extract_set(set_dir, manifest, *, descriptor, params=None, temporal=None, ou
     temporal : None, "none" or int, optional
         None/"none" keeps the frames; an int N >= 2 resamples every clip to
         N frames with TIM.
+    frame_rates : dict, optional
+        Dataset name -> frames per second, for the message on a clip too
+        short for the descriptor (a clip of 5 frames is 50 ms at 100 fps).
     output : path-like
         The ``.npz`` to write (atomically) with arrays ``features`` (N, D)
         float64, ``clip_id`` (N,) str, ``subject`` (N,) str, ``label`` (N,)
-        str and ``params`` (JSON of descriptor, params and temporal).
+        str, ``dataset`` (N,) str when the manifest has the column, and
+        ``params`` (JSON of descriptor, params and temporal).
 
     Returns
     -------
@@ -712,7 +717,8 @@ def extract_set(set_dir, manifest, *, descriptor, params=None, temporal=None, ou
         lists no clip, or a clip file is missing, unreadable or too small for
         the descriptor (the message names the file; a clip with fewer frames
         than the temporal radius or window needs names the clip, its frame
-        count, the setting and the minimum).
+        count and duration at its dataset's frame rate, the setting and the
+        minimum, and suggests TIM).
 
     References
     ----------
@@ -741,7 +747,7 @@ def extract_set(set_dir, manifest, *, descriptor, params=None, temporal=None, ou
     function = lbp_top if descriptor == "lbp_top" else lpq_top
 
     manifest = Path(manifest)
-    table = pd.read_csv(manifest, sep="\t", dtype={"clip_id": str, "subject": str, "label": str})
+    table = pd.read_csv(manifest, sep="\t", dtype={"clip_id": str, "subject": str, "label": str, "dataset": str})
     missing = [column for column in ("clip_id", "subject", "label") if column not in table.columns]
     if missing:
         raise ValueError(f"{manifest}: manifest lacks column(s) {missing}")
@@ -756,7 +762,8 @@ def extract_set(set_dir, manifest, *, descriptor, params=None, temporal=None, ou
             f"with {needed[1]}: it needs at least {needed[0]} frames; raise features.temporal or lower the setting"
         )
     features = []
-    for clip_id in table["clip_id"]:
+    datasets = table["dataset"] if "dataset" in table.columns else [None] * len(table)
+    for clip_id, dataset in zip(table["clip_id"], datasets):
         path = Path(set_dir) / f"{clip_id}.npy"
         volume = to_grey(load_clip(path))
         if temporal is not None and volume.shape[0] < 2:
@@ -765,10 +772,12 @@ def extract_set(set_dir, manifest, *, descriptor, params=None, temporal=None, ou
                 f"needs clips of at least 2 frames: remove the clip from the dataset"
             )
         if needed is not None and temporal is None and volume.shape[0] < needed[0]:
+            fps = (frame_rates or {}).get(dataset)
+            duration = f" ({1000 * volume.shape[0] / fps:.0f} ms at {dataset}'s {fps} fps)" if fps else ""
             raise ValueError(
-                f"clip {clip_id} ({path}) has {volume.shape[0]} frame(s), too few for {descriptor} with {needed[1]}: "
-                f"it needs at least {needed[0]} frames; remove the clip, lower the setting or resample every clip "
-                f"with features.temporal (TIM)"
+                f"clip {clip_id} ({path}) has {volume.shape[0]} frame(s){duration}, too few for {descriptor} with "
+                f"{needed[1]}: it needs at least {needed[0]} frames; resample every clip with features.temporal "
+                f"(TIM, e.g. features.temporal: 10), lower the setting or remove the clip"
             )
         try:
             if temporal is not None:
@@ -787,6 +796,7 @@ def extract_set(set_dir, manifest, *, descriptor, params=None, temporal=None, ou
         "clip_id": table["clip_id"].to_numpy().astype(str),
         "subject": subjects,
         "label": table["label"].to_numpy().astype(str),
+        **({"dataset": table["dataset"].to_numpy().astype(str)} if "dataset" in table.columns else {}),
         "params": np.array(record),
     }
     output = Path(output)

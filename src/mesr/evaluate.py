@@ -21,6 +21,17 @@ standard), per-class recall, the confusion matrix, the per-subject
 accuracies and subject-level bootstrap confidence intervals
 (:func:`bootstrap_ci`) are stored beside it. :func:`mcnemar_exact` compares
 two classifiers on the same clips.
+
+A study may pool the clips of several datasets (the MEGC 2019 composite:
+SMIC-HS, CASME II and SAMM), named per clip by the features file's optional
+``dataset`` array. The LOSO folds then run over every subject of the study,
+and the metrics of each dataset's clips are stored beside the pooled ones
+(``per_dataset``). :func:`cross_database` fits on every clip of one dataset
+and tests every clip of another; :func:`megc_log` and :func:`write_megc_log`
+write predictions in the MEGC log format.
+
+:func:`write_loso_outputs` writes the two files of a LOSO run for any
+classifier run over the same folds (e.g. :mod:`mesr.ststnet`).
 """
 
 import json
@@ -58,6 +69,10 @@ __all__ = [
     "bootstrap_ci",
     "mcnemar_exact",
     "evaluate_features",
+    "write_loso_outputs",
+    "cross_database",
+    "megc_log",
+    "write_megc_log",
     "read_metrics",
 ]
 
@@ -71,6 +86,8 @@ KERNELS = ("linear", "rbf", "poly")
 SEARCH_PARAMETERS = ("C", "gamma", "degree", "kernel", "class_weight")
 #: Arrays the features stage writes into its ``.npz``.
 _NPZ_ARRAYS = ("features", "clip_id", "subject", "label", "params")
+#: Optional array of the features ``.npz``: the dataset of every clip (e.g. ``smic_hs``, ``casme2``, ``samm``).
+_DATASET_ARRAY = "dataset"
 
 
 @dataclass(frozen=True)
@@ -134,10 +151,31 @@ def _check_search(search):
     return grid
 
 
+def _check_classifier(kernel, C, gamma, degree, class_weight, search):
+    """Check the SVC settings; return ``degree`` (as int) and the search grid (``None`` without search)."""
+    check_option("kernel", kernel, KERNELS)
+    check_positive("C", C)
+    _check_gamma(gamma)
+    degree = check_integer("degree", degree)
+    _check_class_weight(class_weight)
+    return degree, _check_search(search)
+
+
 def _make_pipeline(kernel, C, gamma, degree, class_weight):
     """The per-fold estimator: scaling then SVC (SVC is deterministic; random_state fixed anyway)."""
     svc = SVC(kernel=kernel, C=C, gamma=gamma, degree=degree, class_weight=class_weight, random_state=0)
     return Pipeline([("scaler", StandardScaler()), ("svc", svc)])
+
+
+def _fit(template, grid, features, labels, groups):
+    """Fit a clone of ``template``; with a grid, choose by an inner LOSO over ``groups`` and refit on all rows."""
+    if grid is None:
+        return clone(template).fit(features, labels)
+    inner = GridSearchCV(
+        clone(template), grid, scoring="accuracy", cv=LeaveOneGroupOut(), refit=True, error_score="raise"
+    )
+    inner.fit(features, labels, groups=groups)
+    return inner.best_estimator_
 
 
 def _svc_params(estimator):
@@ -211,12 +249,7 @@ def loso_predict(
             f"features, labels and subjects must have the same length, got {n}, {labels.shape[0]} "
             f"and {subjects.shape[0]}"
         )
-    check_option("kernel", kernel, KERNELS)
-    check_positive("C", C)
-    _check_gamma(gamma)
-    degree = check_integer("degree", degree)
-    _check_class_weight(class_weight)
-    grid = _check_search(search)
+    degree, grid = _check_classifier(kernel, C, gamma, degree, class_weight, search)
 
     unique_subjects = np.unique(subjects)
     minimum = 2 if grid is None else 3
@@ -238,14 +271,7 @@ def loso_predict(
                 f"fold {k} (test subject {test_subject}): the training subjects hold a single class "
                 f"{_json_value(labels[train][0])!r}; an SVM needs at least two"
             )
-        if grid is None:
-            estimator = clone(template).fit(features[train], labels[train])
-        else:
-            inner = GridSearchCV(
-                clone(template), grid, scoring="accuracy", cv=LeaveOneGroupOut(), refit=True, error_score="raise"
-            )
-            inner.fit(features[train], labels[train], groups=groups[train])
-            estimator = inner.best_estimator_
+        estimator = _fit(template, grid, features[train], labels[train], groups[train])
         predicted[test] = estimator.predict(features[test])
         fold[test] = k
         params = _svc_params(estimator)
@@ -502,6 +528,12 @@ def mcnemar_exact(correct_a, correct_b):
 
 
 def _read_features(path):
+    """Read and check a features ``.npz``.
+
+    Returns ``features, clip_ids, subjects, labels, params, datasets``;
+    ``datasets`` is ``None`` when the file has no ``dataset`` array (a file of
+    a single, unnamed dataset).
+    """
     path = Path(path)
     try:
         data = np.load(path, allow_pickle=False)
@@ -516,6 +548,7 @@ def _read_features(path):
         if missing:
             raise ValueError(f"{path}: missing array(s) {missing}; the features stage writes {list(_NPZ_ARRAYS)}")
         arrays = {name: data[name] for name in _NPZ_ARRAYS}
+        datasets = data[_DATASET_ARRAY] if _DATASET_ARRAY in data.files else None
     features = arrays["features"]
     if features.ndim != 2 or features.dtype.kind not in "iuf":
         raise ValueError(f"{path}: 'features' must be a 2-D numeric array, got {features.dtype} {features.shape}")
@@ -533,7 +566,158 @@ def _read_features(path):
         params = json.loads(str(arrays["params"]))
     except json.JSONDecodeError as error:
         raise ValueError(f"{path}: 'params' is not a JSON string: {error}") from error
-    return features.astype(np.float64), clip_ids, arrays["subject"], arrays["label"].astype(str), params
+    if datasets is not None:
+        datasets = _check_datasets(path, datasets, arrays["subject"])
+    return features.astype(np.float64), clip_ids, arrays["subject"], arrays["label"].astype(str), params, datasets
+
+
+def _check_datasets(path, datasets, subjects):
+    """The ``dataset`` array as str, checked: one non-empty name per clip, every subject in one dataset."""
+    if datasets.shape != subjects.shape:
+        raise ValueError(f"{path}: 'dataset' must have shape {subjects.shape} like 'features', got {datasets.shape}")
+    if datasets.dtype.kind != "U":
+        raise ValueError(f"{path}: 'dataset' must hold dataset names (str), got dtype {datasets.dtype}")
+    if np.any(np.char.str_len(np.char.strip(datasets)) == 0):
+        raise ValueError(f"{path}: 'dataset' holds empty names; every clip needs the name of its dataset")
+    names = pd.DataFrame({"subject": subjects, "dataset": datasets}).groupby("subject")["dataset"].unique()
+    shared = names[names.map(len) > 1]
+    if len(shared):
+        listing = "; ".join(f"{subject}: {', '.join(sorted(found))}" for subject, found in shared.items())
+        raise ValueError(
+            f"{path}: subject(s) in more than one dataset ({listing}); the LOSO folds need subject ids "
+            f"unique across datasets"
+        )
+    return datasets
+
+
+def _check_labels(path, true, labels):
+    """``labels`` as a list of str; an error names the file if a clip's class is not one of them."""
+    labels = [str(label) for label in labels]
+    unknown = sorted(set(true.tolist()) - set(labels))
+    if unknown:
+        raise ValueError(f"{path}: 'label' holds classes {unknown} not in labels {labels}")
+    return labels
+
+
+def _warn_absent(path, true, labels, where=""):
+    absent = [label for label in labels if label not in set(true.tolist())]
+    if absent:
+        logger.warning(
+            "%s: no clip%s of class(es) %s; their recall is null and they count 0 in UF1",
+            path,
+            where,
+            ", ".join(absent),
+        )
+
+
+def _manifest_order(subjects, clip_ids):
+    """Row order by subject then clip id, both in natural order (the manifest order, docs/data.md#manifest)."""
+    order = sorted(range(len(clip_ids)), key=lambda i: (natural_key(subjects[i]), natural_key(clip_ids[i])))
+    return np.asarray(order, dtype=np.intp)
+
+
+def _per_dataset(true, predicted, datasets, subjects, labels):
+    """Metrics of each dataset's clips (datasets in natural order of their names), on the study's labels."""
+    parts = {}
+    for name in sorted(set(datasets.tolist()), key=natural_key):
+        rows = datasets == name
+        part = metrics(true[rows], predicted[rows], labels)
+        parts[name] = {"n": part["n"], "n_subjects": int(np.unique(subjects[rows]).size)}
+        parts[name].update({key: part[key] for key in ("accuracy", "uf1", "uar", "recall", "confusion")})
+    return parts
+
+
+def _write_outputs(output_dir, predictions, summary):
+    output_dir = Path(output_dir)
+    write_text(output_dir / "predictions.tsv", predictions.to_csv(sep="\t", index=False, lineterminator="\n"))
+    write_text(output_dir / "metrics.json", json.dumps(summary, indent=2, default=_json_default) + "\n")
+
+
+def write_loso_outputs(
+    output_dir,
+    *,
+    clip_ids,
+    subjects,
+    true,
+    predicted,
+    fold,
+    labels,
+    classifier,
+    features_params,
+    datasets=None,
+    bootstrap=2000,
+    seed=0,
+):
+    """Write the ``predictions.tsv`` and ``metrics.json`` of a LOSO run, as :func:`evaluate_features` does.
+
+    Any classifier cross-validated over the same folds (e.g. :mod:`mesr.ststnet`)
+    writes its results through this function, so that Table 2 and the
+    composite tables read them unchanged (docs/evaluation.md#outputs).
+
+    Parameters
+    ----------
+    output_dir : path-like
+        Folder that receives both files (created if needed).
+    clip_ids, subjects, true, predicted : (N,) array_like
+        Clip id, subject, true and predicted label of every clip, in the
+        order of the rows of ``predictions.tsv`` (the manifest order: by
+        subject, then clip id, in natural order).
+    fold : (N,) array_like of int
+        Index of the fold that tested each clip.
+    labels : sequence of str
+        All classes, in confusion-matrix order.
+    classifier : dict
+        The ``classifier`` entry of ``metrics.json``: the model, its settings
+        and, per fold, the test subject (``fold_subjects``).
+    features_params : dict
+        The ``features_params`` entry: the settings of the input file.
+    datasets : (N,) array_like of str, optional
+        Dataset of every clip: adds the ``dataset`` column and, with more
+        than one dataset, ``per_dataset``.
+    bootstrap : int, optional
+        Subject-level bootstrap resamples of ``ci95`` (:func:`bootstrap_ci`);
+        0 for none.
+    seed : int, optional
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    dict
+        The content written to ``metrics.json``: the keys of :func:`metrics`
+        (with ``per_subject``), ``per_dataset`` (several datasets only),
+        ``ci95`` (``bootstrap`` > 0), ``bootstrap``, ``n_subjects``,
+        ``classifier`` and ``features_params``, in that order.
+
+    Raises
+    ------
+    ValueError
+        On a bad ``bootstrap`` or labels outside ``labels`` (:func:`metrics`).
+
+    Notes
+    -----
+    ``predictions.tsv`` has columns ``clip_id``, ``dataset`` (with
+    ``datasets``), ``subject``, ``true``, ``predicted``, ``fold``. Both files
+    are written atomically.
+    """
+    subjects, true, predicted = np.asarray(subjects), np.asarray(true), np.asarray(predicted)
+    columns = {"clip_id": clip_ids}
+    if datasets is not None:
+        datasets = np.asarray(datasets)
+        columns["dataset"] = datasets
+    columns.update({"subject": subjects, "true": true, "predicted": predicted, "fold": fold})
+    predictions = pd.DataFrame(columns)
+    summary = metrics(true, predicted, labels, subjects=subjects)
+    if datasets is not None and np.unique(datasets).size > 1:
+        summary["per_dataset"] = _per_dataset(true, predicted, datasets, subjects, labels)
+    bootstrap = check_integer("bootstrap", bootstrap, allow_zero=True)
+    if bootstrap:
+        summary["ci95"] = bootstrap_ci(true, predicted, subjects, labels, resamples=bootstrap, seed=seed)
+    summary["bootstrap"] = {"resamples": bootstrap, "seed": seed, "unit": "subject"}
+    summary["n_subjects"] = int(np.unique(subjects).size)
+    summary["classifier"] = classifier
+    summary["features_params"] = features_params
+    _write_outputs(output_dir, predictions, summary)
+    return summary
 
 
 def evaluate_features(
@@ -556,8 +740,11 @@ def evaluate_features(
     ----------
     features_npz : path-like
         ``.npz`` of the features stage with arrays ``features`` (N, D) float,
-        ``clip_id`` (N,) str, ``subject`` (N,) int, ``label`` (N,) str and
-        ``params`` (a JSON string of the descriptor settings).
+        ``clip_id`` (N,) str, ``subject`` (N,) str or int, ``label`` (N,) str,
+        ``params`` (a JSON string of the descriptor settings) and, optionally,
+        ``dataset`` (N,) str, the dataset of every clip (e.g. ``smic_hs``,
+        ``casme2``, ``samm``). A file without ``dataset`` holds one unnamed
+        dataset.
     output_dir : path-like
         Folder that receives ``predictions.tsv`` and ``metrics.json``
         (created if needed).
@@ -576,7 +763,10 @@ def evaluate_features(
     -------
     dict
         The content written to ``metrics.json``: the keys of :func:`metrics`
-        plus ``per_subject``, ``subject_mean_accuracy``, ``ci95``
+        plus ``per_subject``, ``subject_mean_accuracy``, ``per_dataset``
+        (only when the file names more than one dataset: dataset ->
+        ``{n, n_subjects, accuracy, uf1, uar, recall, confusion}``, the
+        metrics of that dataset's clips on the study's ``labels``), ``ci95``
         (``{accuracy, uf1, uar: [lo, hi]}``, with ``bootstrap`` > 0) and
         ``bootstrap`` (resamples and seed), ``classifier`` (settings, and the
         hyper-parameters of every fold), ``features_params`` and
@@ -586,36 +776,48 @@ def evaluate_features(
     ------
     ValueError
         Naming the file: a missing or malformed array, duplicate clip ids,
-        labels outside ``labels``, or fewer than two subjects.
+        labels outside ``labels``, fewer than two subjects, or a subject
+        found in two datasets.
 
     Notes
     -----
     Samples are sorted by subject then clip id (the manifest order, docs/data.md#manifest)
     before the LOSO, so the result does not depend on the order of the file;
-    ``predictions.tsv`` (columns ``clip_id, subject, true, predicted, fold``)
-    is in that order. Both files are written atomically.
+    ``predictions.tsv`` (columns ``clip_id, subject, true, predicted, fold``,
+    and ``dataset`` after ``clip_id`` when the file has that array) is in
+    that order. Both files are written atomically.
+
+    With several datasets the LOSO folds run over every subject of the study
+    (subject ids are unique across datasets: a subject found in two datasets
+    is an error), so each dataset's metrics in ``per_dataset`` come from the
+    same folds as the pooled ones, as the MEGC 2019 composite protocol
+    scores them. A single-dataset file gets no ``per_dataset``: it would
+    repeat the pooled metrics (docs/evaluation.md).
     """
     path = Path(features_npz)
-    features, clip_ids, subjects, true, params = _read_features(path)
-    labels = [str(label) for label in labels]
-    unknown = sorted(set(true.tolist()) - set(labels))
-    if unknown:
-        raise ValueError(f"{path}: 'label' holds classes {unknown} not in labels {labels}")
+    features, clip_ids, subjects, true, params, datasets = _read_features(path)
+    labels = _check_labels(path, true, labels)
     n_subjects = np.unique(subjects).size
     if n_subjects < 2:
         raise ValueError(
             f"LOSO needs at least two subjects, {path} has {n_subjects} "
             f"(subject {', '.join(map(str, np.unique(subjects).tolist()))}): the dataset cannot be evaluated"
         )
-    absent = [label for label in labels if label not in set(true.tolist())]
-    if absent:
-        logger.warning(
-            "%s: no clip of class(es) %s; their recall is null and they count 0 in UF1", path, ", ".join(absent)
-        )
+    _warn_absent(path, true, labels)
 
-    order = sorted(range(len(clip_ids)), key=lambda i: (natural_key(subjects[i]), natural_key(clip_ids[i])))
+    order = _manifest_order(subjects, clip_ids)
     features, clip_ids, subjects, true = features[order], clip_ids[order], subjects[order], true[order]
-    logger.info("%s: %d clips, %d subjects, %d features", path, features.shape[0], n_subjects, features.shape[1])
+    n_datasets = 1 if datasets is None else np.unique(datasets).size
+    if datasets is not None:
+        datasets = datasets[order]
+    logger.info(
+        "%s: %d clips, %d subjects, %d dataset(s), %d features",
+        path,
+        features.shape[0],
+        n_subjects,
+        n_datasets,
+        features.shape[1],
+    )
     result = loso_predict(
         features,
         true,
@@ -628,23 +830,7 @@ def evaluate_features(
         search=search,
     )
 
-    output_dir = Path(output_dir)
-    predictions = pd.DataFrame(
-        {
-            "clip_id": clip_ids,
-            "subject": subjects,
-            "true": true,
-            "predicted": result.predicted,
-            "fold": result.fold,
-        }
-    )
-    summary = metrics(true, result.predicted, labels, subjects=subjects)
-    bootstrap = check_integer("bootstrap", bootstrap, allow_zero=True)
-    if bootstrap:
-        summary["ci95"] = bootstrap_ci(true, result.predicted, subjects, labels, resamples=bootstrap, seed=seed)
-    summary["bootstrap"] = {"resamples": bootstrap, "seed": seed, "unit": "subject"}
-    summary["n_subjects"] = int(n_subjects)
-    summary["classifier"] = {
+    classifier = {
         "model": "SVC",
         "cv": "leave-one-subject-out (the study's choice: the paper names only training and testing sets)",
         "scaling": "StandardScaler fit on the training fold",
@@ -657,11 +843,301 @@ def evaluate_features(
         "fold_subjects": [_json_value(s) for s in result.subjects],
         "fold_params": [dict(p) for p in result.params],
     }
-    summary["features_params"] = params
-    write_text(output_dir / "predictions.tsv", predictions.to_csv(sep="\t", index=False, lineterminator="\n"))
-    write_text(output_dir / "metrics.json", json.dumps(summary, indent=2, default=_json_default) + "\n")
+    summary = write_loso_outputs(
+        output_dir,
+        clip_ids=clip_ids,
+        subjects=subjects,
+        true=true,
+        predicted=result.predicted,
+        fold=result.fold,
+        labels=labels,
+        datasets=datasets,
+        classifier=classifier,
+        features_params=params,
+        bootstrap=bootstrap,
+        seed=seed,
+    )
     logger.info("%s: accuracy %.4f, UF1 %.4f, UAR %.4f", path, summary["accuracy"], summary["uf1"], summary["uar"])
     return summary
+
+
+def cross_database(
+    features_npz,
+    output_dir,
+    *,
+    train,
+    test,
+    kernel="linear",
+    C=1.0,
+    gamma="scale",
+    degree=3,
+    class_weight=None,
+    search=None,
+    labels=DEFAULT_LABELS,
+    bootstrap=2000,
+    seed=0,
+):
+    """Fit the SVM on every clip of one dataset, predict every clip of another, write the results.
+
+    Parameters
+    ----------
+    features_npz : path-like
+        ``.npz`` of the features stage, with the ``dataset`` array (see
+        :func:`evaluate_features`).
+    output_dir : path-like
+        Folder that receives ``predictions.tsv`` and ``metrics.json``
+        (created if needed).
+    train, test : str
+        Names of the training and the test dataset, as in the ``dataset``
+        array; they must differ.
+    kernel, C, gamma, degree, class_weight, search
+        Classifier settings, as in :func:`loso_predict`. The scaler is fit on
+        the training dataset only; with ``search`` the hyper-parameters are
+        chosen by a LOSO over the training dataset's subjects (mean
+        inner-fold accuracy, ties to the first candidate), then refit on the
+        whole training dataset. The test dataset never influences a choice.
+    labels : sequence of str, optional
+        All classes in confusion-matrix order (default ``DEFAULT_LABELS``).
+    bootstrap : int, optional
+        Resamples of the subject-level bootstrap over the test dataset's
+        subjects (:func:`bootstrap_ci`); 0 for none.
+    seed : int, optional
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    dict
+        The content written to ``metrics.json``: the keys of :func:`metrics`
+        on the test clips (``accuracy``, ``uf1``, ``uar``, ``recall``,
+        ``confusion``, ``labels``, ``n``, ``per_subject``,
+        ``subject_mean_accuracy``), ``ci95`` (with ``bootstrap`` > 0),
+        ``bootstrap``, ``train``, ``test``, ``n_subjects`` (test subjects),
+        ``n_train`` and ``n_train_subjects``, ``classifier`` (settings and
+        the hyper-parameters used, ``params``) and ``features_params``.
+
+    Raises
+    ------
+    ValueError
+        ``train`` equal to ``test``; naming the file: no ``dataset`` array, a
+        dataset not in the file (the error lists those present), a
+        malformed array, labels outside ``labels``, a training dataset of a
+        single class, or a class of the test dataset that never occurs in
+        the training dataset (the classifier could never predict it, so the
+        score would be capped by construction rather than by the features).
+
+    Notes
+    -----
+    ``predictions.tsv`` has one row per test clip, sorted by subject then
+    clip id, columns ``clip_id, dataset, subject, true, predicted``. Both
+    files are written atomically (docs/evaluation.md).
+    """
+    path = Path(features_npz)
+    if train == test:
+        raise ValueError(
+            f"train and test must be different datasets, got {train!r} for both "
+            f"(evaluate_features runs the LOSO within a study)"
+        )
+    features, clip_ids, subjects, true, params, datasets = _read_features(path)
+    if datasets is None:
+        raise ValueError(
+            f"{path}: no 'dataset' array; a cross-database evaluation needs the dataset of every clip "
+            f"(re-run the features stage)"
+        )
+    present = sorted(set(datasets.tolist()), key=natural_key)
+    for role, name in (("train", train), ("test", test)):
+        if name not in present:
+            raise ValueError(f"{path}: no clip of {role} dataset {name!r}; datasets present: {present}")
+    labels = _check_labels(path, true, labels)
+    degree, grid = _check_classifier(kernel, C, gamma, degree, class_weight, search)
+    bootstrap = check_integer("bootstrap", bootstrap, allow_zero=True)
+
+    order = _manifest_order(subjects, clip_ids)
+    features, clip_ids, subjects, true, datasets = (a[order] for a in (features, clip_ids, subjects, true, datasets))
+    fit, held = datasets == train, datasets == test
+    seen = set(true[fit].tolist())
+    if len(seen) < 2:
+        raise ValueError(
+            f"{path}: training dataset {train!r} holds a single class {seen.pop()!r}; an SVM needs at least two"
+        )
+    unseen = [label for label in labels if label in set(true[held].tolist()) - seen]
+    if unseen:
+        raise ValueError(
+            f"{path}: class(es) {unseen} of test dataset {test!r} never occur in training dataset {train!r}: "
+            f"the classifier could never predict them"
+        )
+    n_train_subjects = np.unique(subjects[fit]).size
+    if grid is not None and n_train_subjects < 2:
+        raise ValueError(
+            f"{path}: the search's inner LOSO needs at least 2 subjects in training dataset {train!r}, "
+            f"got {n_train_subjects}"
+        )
+    _warn_absent(path, true[held], labels, f" in test dataset {test!r}")
+
+    template = _make_pipeline(kernel, C, gamma, degree, class_weight)
+    estimator = _fit(template, grid, features[fit], true[fit], _natural_ranks(subjects[fit]))
+    predicted = estimator.predict(features[held])
+    used = _svc_params(estimator)
+    logger.info(
+        "%s: trained on %s (%d clips, %d subjects), tested on %s (%d clips), params %s",
+        path,
+        train,
+        int(fit.sum()),
+        n_train_subjects,
+        test,
+        int(held.sum()),
+        used,
+    )
+
+    predictions = pd.DataFrame(
+        {
+            "clip_id": clip_ids[held],
+            "dataset": datasets[held],
+            "subject": subjects[held],
+            "true": true[held],
+            "predicted": predicted,
+        }
+    )
+    summary = metrics(true[held], predicted, labels, subjects=subjects[held])
+    if bootstrap:
+        summary["ci95"] = bootstrap_ci(true[held], predicted, subjects[held], labels, resamples=bootstrap, seed=seed)
+    summary["bootstrap"] = {"resamples": bootstrap, "seed": seed, "unit": "subject"}
+    summary["train"] = train
+    summary["test"] = test
+    summary["n_subjects"] = int(np.unique(subjects[held]).size)
+    summary["n_train"] = int(fit.sum())
+    summary["n_train_subjects"] = int(n_train_subjects)
+    summary["classifier"] = {
+        "model": "SVC",
+        "cv": "cross-database: fit on every clip of the training dataset, tested on every clip of the test dataset"
+        + ("" if grid is None else "; search by leave-one-subject-out over the training dataset's subjects"),
+        "scaling": "StandardScaler fit on the training dataset",
+        "kernel": kernel,
+        "C": C,
+        "gamma": gamma,
+        "degree": degree,
+        "class_weight": class_weight,
+        "search": search,
+        "params": used,
+    }
+    summary["features_params"] = params
+    _write_outputs(output_dir, predictions, summary)
+    logger.info(
+        "%s: %s -> %s: accuracy %.4f, UF1 %.4f, UAR %.4f",
+        path,
+        train,
+        test,
+        summary["accuracy"],
+        summary["uf1"],
+        summary["uar"],
+    )
+    return summary
+
+
+#: Columns of the predictions that the MEGC log reads.
+_MEGC_COLUMNS = ("clip_id", "dataset", "subject", "true", "predicted")
+
+
+def megc_log(predictions, *, labels=DEFAULT_LABELS):
+    """Text of predictions in the MEGC log format.
+
+    For each dataset, then each of its subjects, a header line
+    ``{dataset} {subject}`` followed by one line ``{clip_id} {true} {predicted}``
+    per clip, the classes written as their 0-based index in ``labels``
+    (0 negative, 1 positive, 2 surprise with the default labels). Datasets,
+    subjects and clips are in natural order of their names (``s2`` before
+    ``s10``), whatever the order of the rows.
+
+    Parameters
+    ----------
+    predictions : pandas.DataFrame, mapping of columns or path-like
+        Columns ``clip_id``, ``dataset``, ``subject``, ``true`` and
+        ``predicted`` (others are ignored), e.g. a ``predictions.tsv`` of
+        :func:`evaluate_features` or :func:`cross_database`; a path is read
+        as such a file, every column as text (so subject ``006`` stays
+        ``006``).
+    labels : sequence of str, optional
+        The classes, in index order.
+
+    Returns
+    -------
+    str
+        The log, one line per header or clip, ending in a newline.
+
+    Raises
+    ------
+    ValueError
+        On a missing column, no rows, duplicate labels, a class outside
+        ``labels``, or a name that is empty or holds whitespace (the format
+        separates fields by spaces).
+
+    Examples
+    --------
+    >>> rows = {"clip_id": ["s1_ne_01", "s1_po_02"], "dataset": ["smic_hs"] * 2, "subject": ["s1", "s1"],
+    ...         "true": ["negative", "positive"], "predicted": ["negative", "surprise"]}
+    >>> print(megc_log(rows), end="")
+    smic_hs s1
+    s1_ne_01 0 0
+    s1_po_02 1 2
+    """
+    if isinstance(predictions, (str, Path)):
+        table = pd.read_csv(predictions, sep="\t", dtype=str, keep_default_na=False)
+    else:
+        table = pd.DataFrame(predictions)
+    missing = [column for column in _MEGC_COLUMNS if column not in table.columns]
+    if missing:
+        raise ValueError(f"predictions lack column(s) {missing}; the MEGC log needs {list(_MEGC_COLUMNS)}")
+    if table.empty:
+        raise ValueError("predictions hold no clip")
+    labels = [str(label) for label in labels]
+    if not labels or len(set(labels)) != len(labels):
+        raise ValueError(f"labels must be a non-empty list of distinct classes, got {labels!r}")
+    text = {column: table[column].astype(str) for column in _MEGC_COLUMNS}
+    for column in ("clip_id", "dataset", "subject"):
+        bad = ((text[column] == "") | text[column].str.contains(r"\s", regex=True)).to_numpy()
+        if bad.any():
+            raise ValueError(
+                f"predictions column {column!r} holds empty names or names with whitespace "
+                f"{sorted(set(text[column][bad].tolist()))!r}; the MEGC log separates fields by spaces"
+            )
+    text = {column: values.to_numpy(dtype=str) for column, values in text.items()}
+    index = {label: i for i, label in enumerate(labels)}
+    for column in ("true", "predicted"):
+        unknown = sorted(set(text[column].tolist()) - set(labels))
+        if unknown:
+            raise ValueError(f"predictions column {column!r} holds classes {unknown} not in labels {labels}")
+    dataset, subject, clip_id = text["dataset"], text["subject"], text["clip_id"]
+    order = sorted(
+        range(len(table)), key=lambda i: (natural_key(dataset[i]), natural_key(subject[i]), natural_key(clip_id[i]))
+    )
+    lines, group = [], None
+    for i in order:
+        if (dataset[i], subject[i]) != group:
+            group = (dataset[i], subject[i])
+            lines.append(f"{dataset[i]} {subject[i]}")
+        lines.append(f"{clip_id[i]} {index[text['true'][i]]} {index[text['predicted'][i]]}")
+    return "\n".join(lines) + "\n"
+
+
+def write_megc_log(predictions, path, *, labels=DEFAULT_LABELS):
+    """Write :func:`megc_log` of ``predictions`` to ``path``, atomically.
+
+    Parameters
+    ----------
+    predictions : pandas.DataFrame, mapping of columns or path-like
+        As in :func:`megc_log`.
+    path : path-like
+        The log file (its folder is created if needed).
+    labels : sequence of str, optional
+        The classes, in index order.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    text = megc_log(predictions, labels=labels)
+    write_text(path, text)
+    return Path(path)
 
 
 def read_metrics(path):

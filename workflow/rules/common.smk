@@ -12,13 +12,6 @@ from snakemake.utils import validate
 config["models"] = {k: v for k, v in config.get("models", {}).items() if v is not None}
 validate(config, schema="../../config/schema.yaml", set_default=True)
 
-if not config["dataset"]["source"]:
-    raise WorkflowError(
-        "dataset.source is not set: give the SMIC-HS folder, archive or URL in a config file "
-        "(e.g. snakemake --configfile my.yaml with 'dataset: {source: /data/SMIC}'), "
-        "or use the synthetic data: --configfile config/demo.yaml"
-    )
-
 # The library lives in src/ and is importable without installation (docs/layout.md): through PYTHONPATH for
 # the jobs' processes, and through this process's sys.path for scripts run in conda envs (--sdm conda),
 # where Snakemake removes PYTHONPATH but appends its own sys.path to every script's (its preamble).
@@ -28,8 +21,12 @@ if SRC not in sys.path:
     sys.path.append(SRC)
 
 
+from mesr.sr.published import check_published, is_published, published
+
+
 def check_model_params():
-    """Each network's params must be its arch's symbols: say which key is wrong before anything runs."""
+    """Each network's params must be its arch's symbols, and fit the published weights it names: say which key
+    is wrong before anything runs."""
     from mesr.sr import check_params  # the check of mesr.sr.build, without TensorFlow
 
     for key, spec in config["models"].items():
@@ -37,20 +34,99 @@ def check_model_params():
             continue
         try:
             check_params(spec["arch"], spec["params"], name=f"models.{key}.params")
+            for scale in spec["scales"]:
+                name = spec["weights"].get(f"x{scale}")
+                if is_published(name):
+                    check_published(
+                        name,
+                        arch=spec["arch"],
+                        params=spec["params"],
+                        scale=scale,
+                        where=f"models.{key}.weights.x{scale}",
+                    )
         except ValueError as error:
             raise WorkflowError(str(error)) from None
 
 
 check_model_params()
 
-from mesr.data.datasets import class_labels
+from mesr.data.datasets import adapter, class_labels, frame_rate
 
 if config["evaluation"]["labels"] is None:
     config["evaluation"]["labels"] = class_labels(config["dataset"]["name"], config["dataset"]["classes"])
 
+
+def study_datasets():
+    """The datasets whose clips the study holds: the composite's parts, or the one dataset."""
+    return list(getattr(adapter(config["dataset"]["name"])[0], "PARTS", [config["dataset"]["name"]]))
+
+
+def check_sources():
+    """dataset.source, or for a composite each part's source and the ground truth, must be set."""
+    dataset = config["dataset"]
+    if study_datasets() == [dataset["name"]] or dataset["source"] == "synthetic":
+        if not dataset["source"]:
+            raise WorkflowError(
+                "dataset.source is not set: give the SMIC-HS folder, archive or URL in a config file "
+                "(e.g. snakemake --configfile my.yaml with 'dataset: {source: /data/SMIC}'), "
+                "or use the synthetic data: --configfile config/demo.yaml"
+            )
+        return
+    missing = [f"sources.{part}" for part in study_datasets() if not dataset["sources"].get(part)]
+    missing += [] if dataset["ground_truth"] else ["ground_truth"]
+    if missing:
+        raise WorkflowError(
+            f"dataset.{', dataset.'.join(missing)} not set: the {dataset['name']} composite needs each part's "
+            f"source (dataset.sources: {{{', '.join(study_datasets())}}}) and the organisers' ground truth "
+            "(dataset.ground_truth), or source: synthetic (docs/data.md#megc-2019-composite)"
+        )
+
+
+check_sources()
+
+
+def dataset_options():
+    """Keyword arguments of the adapter's scan: the variant (a mapping part -> variant for a composite), checked
+    against the adapters' variants before anything runs."""
+    name, variant = config["dataset"]["name"], config["dataset"]["variant"]
+    if variant is None:
+        return {}
+    composite = study_datasets() != [name]
+    if composite != isinstance(variant, dict):
+        kind = "a mapping part -> variant" if composite else "one variant name"
+        raise WorkflowError(f"dataset.variant of {name} must be {kind}, got {variant!r}")
+    for part, value in (variant if composite else {name: variant}).items():
+        valid = getattr(adapter(part)[0], "VARIANTS", ()) if part in study_datasets() else ()
+        if value not in valid:
+            raise WorkflowError(
+                f"dataset.variant {value!r} is not a variant of {part} "
+                f"(valid: {', '.join(valid) or 'none, leave it unset'})"
+            )
+    return {"variant": variant}
+
+
+def cross_database_pairs():
+    """(train, test) of evaluation.cross_database, checked: two different datasets of the study."""
+    pairs = [tuple(pair) for pair in config["evaluation"]["cross_database"]]
+    for train, test in pairs:
+        unknown = [name for name in (train, test) if name not in study_datasets()]
+        if unknown or train == test:
+            problem = f"{', '.join(unknown)} not in the study" if unknown else "train and test are the same"
+            raise WorkflowError(
+                f"evaluation.cross_database [{train}, {test}]: {problem} "
+                f"(the study's datasets: {', '.join(study_datasets())})"
+            )
+    return pairs
+
+
 # --------------------------------------------------------------------------- constants
 
 DATASET = f"resources/{config['dataset']['name']}"
+DATASET_OPTIONS = dataset_options()
+FRAME_RATES = {name: frame_rate(name) for name in study_datasets()}
+CROSS_DATABASE = cross_database_pairs()
+# The SVM settings of every evaluation (the cross-database pairs are what to evaluate, not how).
+SVM_SETTINGS = {key: value for key, value in config["evaluation"].items() if key != "cross_database"}
 DOWNLOADS = "resources/downloads"
 HR = "HR128"
 HR_SIDE = 128
@@ -67,17 +143,22 @@ _DATA = [
     "data/__init__.py",
     "data/acquire.py",
     "data/casme2.py",
+    "data/casme3.py",
     "data/datasets.py",
+    "data/faces.py",
+    "data/megc2019.py",
     "data/samm.py",
     "data/sheets.py",
     "data/smic.py",
     "data/synthetic.py",
     "data/synthetic_casme2.py",
+    "data/synthetic_casme3.py",
+    "data/synthetic_megc2019.py",
     "data/synthetic_samm.py",
     "data/twins.py",
 ]
 _BICUBIC = ["sr/__init__.py", "sr/bicubic.py"]
-_NETWORKS = [*_BICUBIC, "sr/inference.py", "sr/layers.py", "sr/weights.py"]
+_NETWORKS = [*_BICUBIC, "sr/devices.py", "sr/inference.py", "sr/layers.py", "sr/weights.py"]
 STAGE_SOURCES = {
     "data": _DATA,
     "degrade": [*_DATA, "degrade.py"],
@@ -114,6 +195,8 @@ wildcard_constraints:
     set="HR128|LR64|LR32|SR(64|32)-[A-Za-z0-9_]+",
     model="|".join(config["models"]) or "(?!)",
     descriptor="|".join(DESCRIPTORS),
+    train="[a-z0-9_]+",
+    test="[a-z0-9_]+",
 
 
 # --------------------------------------------------------------------------- sets, models, descriptors
@@ -175,6 +258,15 @@ def evaluation_files(name):
     return [f"results/evaluation/{s}/{d}/{name}" for s, d in evaluation_pairs()]
 
 
+def cross_files(name):
+    """``name`` of every cross-database evaluation: each (set, descriptor) for each (train, test) pair."""
+    return [
+        f"results/evaluation/{s}/{d}/cross/{train}-{test}/{name}"
+        for s, d in evaluation_pairs()
+        for train, test in CROSS_DATABASE
+    ]
+
+
 def quality_files():
     """Quality TSV of every set of quality_sets(), in that order."""
     return [f"results/quality/{name}.tsv" for name in quality_sets()]
@@ -226,6 +318,9 @@ def final_outputs():
         *expand_trained("results/models/{model}/x{scale}/heldout.json"),
         *[path for stem in expand_trained("training/{model}_x{scale}") for path in figure_files(stem)],
         *[path for s, d in evaluation_pairs() for path in figure_files(f"confusion/{s}_{d}")],
+        *evaluation_files("megc_log.txt"),
+        *(table_files("megc") + figure_files("per_dataset") if len(study_datasets()) > 1 else []),
+        *(table_files("cross_database") if CROSS_DATABASE else []),
     ]
 
 
@@ -253,6 +348,13 @@ def get_sources(stage):
         return sorted({os.path.relpath(LIBRARY / name) for name in names})
 
     return sources
+
+
+def get_face_crop_source(wildcards):
+    """The dataset and the face regions, for Figure 6 to show the source frame when faces are cropped."""
+    if config["preprocess"]["face_crop"] == "none":
+        return {}
+    return {"dataset": DATASET, "faces": "results/data/faces.tsv"}
 
 
 def get_lr_params(wildcards):
@@ -289,16 +391,20 @@ def get_weights(wildcards):
     if spec["arch"] == "bicubic":
         return []
     given = spec["weights"].get(f"x{scale}")
+    if isinstance(given, dict) or is_published(given):
+        return f"resources/weights/{wildcards.model}/x{scale}.hdf5"
     if isinstance(given, str):
         return given
-    if isinstance(given, dict):
-        return f"resources/weights/{wildcards.model}/x{scale}.hdf5"
     return f"results/models/{wildcards.model}/x{scale}/weights.hdf5"
 
 
 def get_weights_download(wildcards):
-    """URL and checksum of a weights file to download."""
-    return models()[wildcards.model]["weights"][f"x{wildcards.scale}"]
+    """URL, SHA-256 and (for published weights) size of a weights file to download."""
+    given = models()[wildcards.model]["weights"][f"x{wildcards.scale}"]
+    if is_published(given):
+        entry = published(given)
+        return {"url": entry.url, "sha256": entry.sha256, "size": entry.size}
+    return given
 
 
 def get_training_images(wildcards):

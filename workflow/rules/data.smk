@@ -1,4 +1,5 @@
-# Stage "data": SMIC-HS (or its synthetic twin) under resources/, and the manifest (docs/data.md).
+# Stage "data": the dataset (or its synthetic twin) under resources/, the manifest and the face regions
+# (docs/data.md).
 
 
 # On clusters, fetching runs where snakemake runs (the login node: internet, no compute job).
@@ -37,6 +38,7 @@ rule data_manifest:
             caption="../report/gaps.rst",
             category="Data",
         ),
+        faces="results/data/faces.tsv",
     log:
         "logs/data/manifest.log",
     conda:
@@ -45,5 +47,8 @@ rule data_manifest:
         dataset=config["dataset"]["name"],
         classes=config["dataset"]["classes"],
         on_bad_clip=config["dataset"]["on_bad_clip"],
+        options=DATASET_OPTIONS,
+        face_crop=config["preprocess"]["face_crop"],
+        face_margin=config["preprocess"]["face_margin"],
     script:
         "../scripts/manifest.py"

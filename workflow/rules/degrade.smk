@@ -4,6 +4,7 @@
 rule degrade_hr:
     input:
         manifest="results/manifest.tsv",
+        faces="results/data/faces.tsv",
         dataset=DATASET,
         code=get_sources("degrade"),
     output:
@@ -13,10 +14,11 @@ rule degrade_hr:
     benchmark:
         f"logs/benchmarks/degrade/{HR}.tsv"
     conda:
-        "../../envs/degrade.yaml"
+        "../../envs/data.yaml"
     params:
         keep_aspect=config["preprocess"]["keep_aspect"],
         dataset=config["dataset"]["name"],
+        options=DATASET_OPTIONS,
     script:
         "../scripts/degrade_hr.py"
 
@@ -33,7 +35,7 @@ rule degrade_lr:
     benchmark:
         "logs/benchmarks/degrade/LR{size}.tsv"
     conda:
-        "../../envs/degrade.yaml"
+        "../../envs/data.yaml"
     params:
         degradation=get_lr_params,
     script:

@@ -17,5 +17,6 @@ rule features_extract:
     params:
         descriptor_params=get_descriptor_params,
         temporal=config["features"]["temporal"],
+        frame_rates=FRAME_RATES,
     script:
         "../scripts/features.py"

@@ -15,7 +15,7 @@ rule quality_score:
     benchmark:
         "logs/benchmarks/quality/{set}.tsv"
     conda:
-        "../../envs/quality.yaml"
+        "../../envs/features.yaml"
     params:
         comparison=get_quality_params,
     script:

@@ -1,9 +1,10 @@
-# Stage "report", figures: Figures 6 and 7, accuracy, PSNR against accuracy, confusion matrices and training
-# curves, from result files only (docs/reports.md).
+# Stage "report", figures: Figures 6 and 7, accuracy, UF1 per dataset, PSNR against accuracy, confusion matrices
+# and training curves, from result files only (docs/reports.md).
 
 
 rule report_figure6:
     input:
+        unpack(get_face_crop_source),
         manifest="results/manifest.tsv",
         sets=[set_dir(name) for name in frame_sets(6)],
         code=get_sources("report"),
@@ -22,6 +23,8 @@ rule report_figure6:
     params:
         figure=6,
         sets=frame_sets(6),
+        dataset=config["dataset"]["name"],
+        options=DATASET_OPTIONS,
         clip_id=config["report"]["figure_clip"],
         frame=config["report"]["figure_frame"],
     script:
@@ -74,6 +77,28 @@ rule report_accuracy:
         pairs=evaluation_pairs(),
     script:
         "../scripts/accuracy.py"
+
+
+rule report_per_dataset:
+    input:
+        metrics=evaluation_files("metrics.json"),
+        code=get_sources("report"),
+    output:
+        png=report(
+            "results/figures/per_dataset.png",
+            caption="../report/per_dataset.rst",
+            category="Figures",
+            labels={"figure": "UF1 per dataset", "format": "png"},
+        ),
+        pdf="results/figures/per_dataset.pdf",
+    log:
+        "logs/report/per_dataset.log",
+    conda:
+        "../../envs/report.yaml"
+    params:
+        pairs=evaluation_pairs(),
+    script:
+        "../scripts/per_dataset.py"
 
 
 rule report_psnr_accuracy:

@@ -1,5 +1,6 @@
-# Stage "report", tables: Tables 1 and 2, the trained networks and the resolved config, from result files
-# only (docs/reports.md). Each rule passes its inputs to the library as a mapping and reads nothing else.
+# Stage "report", tables: Tables 1 and 2, the composite and cross-database tables, the trained networks and the
+# resolved config, from result files only (docs/reports.md). Each rule passes its inputs to the library as a
+# mapping and reads nothing else.
 
 
 rule report_table1:
@@ -58,6 +59,56 @@ rule report_table2:
         descriptors=descriptors(),
     script:
         "../scripts/table2.py"
+
+
+rule report_megc_table:
+    input:
+        metrics=evaluation_files("metrics.json"),
+        code=get_sources("report"),
+    output:
+        table=report(
+            "results/tables/megc.md",
+            caption="../report/megc_table.rst",
+            category="Tables",
+            labels={"table": "composite", "format": "md"},
+        ),
+        csv="results/tables/megc.csv",
+        tex="results/tables/megc.tex",
+    log:
+        "logs/report/megc_table.log",
+    conda:
+        "../../envs/report.yaml"
+    params:
+        pairs=evaluation_pairs(),
+        models=list(models()),
+        descriptors=descriptors(),
+    script:
+        "../scripts/megc_table.py"
+
+
+rule report_cross_table:
+    input:
+        metrics=cross_files("metrics.json"),
+        code=get_sources("report"),
+    output:
+        table=report(
+            "results/tables/cross_database.md",
+            caption="../report/cross_table.rst",
+            category="Tables",
+            labels={"table": "cross-database", "format": "md"},
+        ),
+        csv="results/tables/cross_database.csv",
+        tex="results/tables/cross_database.tex",
+    log:
+        "logs/report/cross_table.log",
+    conda:
+        "../../envs/report.yaml"
+    params:
+        evaluations=[(s, d, train, test) for s, d in evaluation_pairs() for train, test in CROSS_DATABASE],
+        models=list(models()),
+        descriptors=descriptors(),
+    script:
+        "../scripts/cross_table.py"
 
 
 rule report_training_table:

@@ -34,7 +34,7 @@ rule superres_upscale:
     benchmark:
         "logs/benchmarks/superres/SR{size}-{model}.tsv"
     conda:
-        "../../envs/superres.yaml"
+        "../../envs/tensorflow.yaml"
     resources:
         gpu=get_superres_gpu,
     params:

@@ -10,7 +10,7 @@ rule train_skimage_images:
     log:
         "logs/train/skimage_images.log",
     conda:
-        "../../envs/train.yaml"
+        "../../envs/tensorflow.yaml"
     script:
         "../scripts/skimage_images.py"
 
@@ -28,7 +28,7 @@ rule train_model:
     benchmark:
         "logs/benchmarks/train/{model}_x{scale}.tsv"
     conda:
-        "../../envs/train.yaml"
+        "../../envs/tensorflow.yaml"
     threads: 1
     resources:
         gpu=1,
@@ -49,7 +49,7 @@ rule train_heldout:
     log:
         "logs/train/{model}_x{scale}_heldout.log",
     conda:
-        "../../envs/train.yaml"
+        "../../envs/tensorflow.yaml"
     resources:
         gpu=1,
     params:

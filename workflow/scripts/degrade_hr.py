@@ -1,4 +1,4 @@
-"""rule degrade_hr: every clip resized to 128x128."""
+"""rule degrade_hr: every clip cropped to its face region and resized to 128x128."""
 
 from mesr.logs import log_to
 
@@ -10,6 +10,8 @@ make_hr_set(
     snakemake.input.manifest,
     snakemake.input.dataset,
     snakemake.output[0],
+    faces=snakemake.input.faces,
     keep_aspect=snakemake.params.keep_aspect,
     dataset=snakemake.params.dataset,
+    options=snakemake.params.options,
 )

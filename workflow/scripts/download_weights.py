@@ -1,4 +1,4 @@
-"""rule superres_download: a weights file from its URL, checked against its SHA-256."""
+"""rule superres_download: a weights file from its URL (or published name), checked by size and SHA-256."""
 
 from mesr.logs import log_to
 
@@ -6,4 +6,5 @@ log_to(snakemake.log[0])
 
 from mesr.data import download
 
-download(snakemake.params.source["url"], snakemake.output[0], sha256=snakemake.params.source["sha256"])
+source = snakemake.params.source
+download(source["url"], snakemake.output[0], sha256=source["sha256"], size=source.get("size"))

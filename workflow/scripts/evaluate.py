@@ -1,4 +1,4 @@
-"""rule evaluate_loso: LOSO SVM on one features file."""
+"""rule evaluate_loso: LOSO SVM on one features file, and its predictions in the MEGC log format."""
 
 from mesr.logs import log_to
 
@@ -6,10 +6,11 @@ log_to(snakemake.log[0])
 
 from pathlib import Path
 
-from mesr.evaluate import evaluate_features
+from mesr.evaluate import evaluate_features, write_megc_log
 
 evaluate_features(
     snakemake.input[0],
     Path(snakemake.output.metrics).parent,
     **snakemake.params.evaluation,
 )
+write_megc_log(snakemake.output.predictions, snakemake.output.megc_log, labels=snakemake.params.evaluation["labels"])

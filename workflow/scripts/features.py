@@ -12,5 +12,6 @@ extract_set(
     descriptor=snakemake.wildcards.descriptor,
     params=snakemake.params.descriptor_params,
     temporal=snakemake.params.temporal,
+    frame_rates=snakemake.params.frame_rates,
     output=snakemake.output[0],
 )

@@ -43,13 +43,19 @@ def acquire_dataset(dataset, destination, *, downloads):
         directory, an archive path or an http(s) URL), ``sha256``,
         ``credentials`` {username_env, password_env}, ``archive_password_env``,
         ``synthetic`` {preset, seed} and ``name``, the adapter that finds the
-        dataset's root (default ``smic_hs``).
+        dataset's root (default ``smic_hs``). A composite (``megc2019``,
+        docs/data.md#megc-2019-composite) that is not ``synthetic`` takes
+        ``sources`` instead, {part: source or {source, sha256}}, and
+        ``ground_truth``, a local path, an http(s) URL or {url, sha256}.
     destination : path-like
         Folder to create, written under a temporary name and renamed when
         complete. It holds the dataset's root (a link to it in a source
         directory, or the extracted tree), named as in the source (``HS``,
         ``VIS``, ``CASME2``...), or, for ``synthetic``, the generated twin;
-        the adapter's ``find_root`` finds the root in either.
+        the adapter's ``find_root`` finds the root in either. A composite's
+        holds each part, acquired as a dataset, in ``<part>/`` and the
+        ground truth beside them; a part's downloads go to
+        ``downloads/<part>/``, the ground truth's to ``downloads/<name>/``.
     downloads : path-like
         Folder keeping downloaded archives (and partial downloads, so that an
         interrupted transfer resumes).
@@ -59,27 +65,26 @@ def acquire_dataset(dataset, destination, *, downloads):
     ValueError
         If the source does not exist, is of an unknown kind, is a URL with
         credentials in it, fails its checksum, holds unsafe members or no
-        SMIC-HS tree.
+        tree of the dataset; for a composite, if ``sources`` or
+        ``ground_truth`` (or a part of ``sources``) is not set, or the
+        ground truth is refused (the message names the key).
     OSError
         If ``destination`` or ``downloads`` cannot be written (the message
         names the path).
     """
-    source = str(dataset["source"])
     name = dataset.get("name", "smic_hs")
     module, options = adapter(name)
+    if hasattr(module, "PARTS") and str(dataset.get("source")) != "synthetic":
+        _acquire_composite(dataset, destination, downloads, module)
+        return
+    source = str(dataset["source"])
     if source == "synthetic":
         synthetic = dataset.get("synthetic", {})
         logger.info("generating synthetic %s, preset %s, seed %s", name, synthetic.get("preset"), synthetic.get("seed"))
         generate(destination, dataset=name, preset=synthetic.get("preset", "demo"), seed=synthetic.get("seed", 0))
         return
-    if urllib.parse.urlparse(source).scheme in ("http", "https"):
-        parts = urllib.parse.urlsplit(source)
-        if parts.username is not None or parts.password is not None:
-            raise ValueError(
-                f"dataset.source: {_redact(source)} carries credentials in the URL, and credentials never go in "
-                f"the config: remove them and name the environment variables holding them in "
-                f"dataset.credentials (username_env, password_env)"
-            )
+    if _is_url(source):
+        _refuse_credentials(source, "dataset.source")
         name = Path(urllib.parse.urlparse(source).path).name or "dataset"
         archive = Path(downloads) / name
         download(source, archive, sha256=dataset.get("sha256"), credentials=dataset.get("credentials"))
@@ -101,6 +106,90 @@ def acquire_dataset(dataset, destination, *, downloads):
             root.rename(staging / root.name)
             shutil.rmtree(staging / "extracted", ignore_errors=True)
     logger.info("dataset ready in %s", destination)
+
+
+def _acquire_composite(dataset, destination, downloads, module):
+    """Acquire each part of a composite into ``destination/<part>/`` and its ground truth beside them.
+
+    ``dataset.sources`` maps each part to its source (as ``dataset.source``, or ``{source, sha256}``);
+    ``dataset.ground_truth`` is a local path, an http(s) URL or ``{url, sha256}``. The ground truth is
+    fetched (to ``downloads/<name>/``) and read first, so that a refused file fails before any part is
+    downloaded; then each part is acquired as a single dataset is (its downloads in ``downloads/<part>/``)
+    and the ground truth copied beside them. Everything is written under one temporary folder: a failure
+    leaves no ``destination``.
+    """
+    name = dataset["name"]
+    sources = dataset.get("sources") or {}
+    truth = dataset.get("ground_truth")
+    parts = ", ".join(module.PARTS)
+    needed = f"{name} needs the source of each of its parts, {parts} (docs/data.md#megc-2019-composite)"
+    if not sources:
+        raise ValueError(f"dataset.sources is not set: {needed}")
+    unknown = sorted(set(sources) - set(module.PARTS))
+    if unknown:
+        raise ValueError(f"dataset.sources: {', '.join(unknown)} is no part of {name}; its parts are {parts}")
+    missing = [part for part in module.PARTS if not sources.get(part)]
+    if missing:
+        raise ValueError(f"dataset.sources.{missing[0]} is not set: {needed}")
+    if not truth:
+        raise ValueError(
+            f"dataset.ground_truth is not set: {name} needs the organisers' {module.GROUND_TRUTH} "
+            "(a local path or {url, sha256})"
+        )
+    downloads = Path(downloads)
+    # The ground truth first: a refused file fails before any part is downloaded.
+    url, sha256 = (truth.get("url"), truth.get("sha256")) if isinstance(truth, dict) else (truth, None)
+    if not url:
+        raise ValueError("dataset.ground_truth: give a local path, an http(s) URL or {url, sha256}")
+    url = str(url)
+    if _is_url(url):
+        _refuse_credentials(url, "dataset.ground_truth")
+        fetched = downloads / name / (Path(urllib.parse.urlparse(url).path).name or module.GROUND_TRUTH)
+        if not sha256:  # nothing tells a kept copy from a stale one
+            fetched.unlink(missing_ok=True)
+        download(url, fetched, sha256=sha256)
+    else:
+        fetched = Path(url).expanduser()
+        if not fetched.is_file():
+            raise ValueError(f"dataset.ground_truth: {fetched} does not exist or is not a file")
+        if sha256:
+            _verify(fetched, sha256)
+    try:
+        rows = module.read_ground_truth(fetched)
+    except ValueError as error:
+        raise ValueError(f"dataset.ground_truth: {error}") from None
+    logger.info("%s: %d rows, from %s", module.GROUND_TRUTH, len(rows), _redact(url) if _is_url(url) else url)
+    with atomic_dir(destination) as staging:
+        for part in module.PARTS:
+            spec = sources[part] if isinstance(sources[part], dict) else {"source": sources[part]}
+            if not spec.get("source"):
+                raise ValueError(f"dataset.sources.{part}.source is not set")
+            logger.info("acquiring part %s of %s", part, name)
+            try:
+                acquire_dataset(
+                    {"name": part, "source": spec["source"], "sha256": spec.get("sha256")},
+                    staging / part,
+                    downloads=downloads / part,
+                )
+            except ValueError as error:
+                message = str(error).removeprefix("dataset.source: ")  # the part's source is dataset.sources.<part>
+                raise ValueError(f"dataset.sources.{part}: {message}") from None
+        shutil.copyfile(fetched, staging / module.GROUND_TRUTH)
+    logger.info("dataset ready in %s", destination)
+
+
+def _is_url(source):
+    return urllib.parse.urlparse(source).scheme in ("http", "https")
+
+
+def _refuse_credentials(url, key):
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(
+            f"{key}: {_redact(url)} carries credentials in the URL, and credentials never go in "
+            f"the config: remove them and name the environment variables holding them in "
+            f"dataset.credentials (username_env, password_env)"
+        )
 
 
 def _find_extracted_root(folder, module, options, name):
@@ -142,7 +231,7 @@ def _secret(variable, key):
     return os.environ[variable]
 
 
-def download(url, destination, *, sha256=None, credentials=None, timeout=60):
+def download(url, destination, *, sha256=None, size=None, credentials=None, timeout=60):
     """Download ``url`` to ``destination``, resuming a partial download, atomically.
 
     Bytes go to ``destination + '.part'``; a later call continues from its size
@@ -158,6 +247,8 @@ def download(url, destination, *, sha256=None, credentials=None, timeout=60):
         Final file.
     sha256 : str, optional
         Expected hex digest.
+    size : int, optional
+        Expected size in bytes, checked before the digest.
     credentials : dict, optional
         ``{"username_env": NAME, "password_env": NAME}``: environment variables
         holding HTTP basic-auth credentials. Their values are never logged.
@@ -210,7 +301,7 @@ def download(url, destination, *, sha256=None, credentials=None, timeout=60):
                 "%s: %s holds %d bytes the server cannot resume from; downloading afresh", shown, partial, offset
             )
             partial.unlink()
-            return download(url, destination, sha256=sha256, credentials=credentials, timeout=timeout)
+            return download(url, destination, sha256=sha256, size=size, credentials=credentials, timeout=timeout)
         hint = " (check the credentials named in dataset.credentials)" if error.code in (401, 403) else ""
         raise ValueError(f"downloading {shown}: HTTP {error.code} {error.reason}{hint}") from None
     except (urllib.error.URLError, TimeoutError, OSError) as error:
@@ -219,16 +310,19 @@ def download(url, destination, *, sha256=None, credentials=None, timeout=60):
             f"downloading {shown}: {reason}; {partial.stat().st_size if partial.exists() else 0} bytes kept "
             f"in {partial}, rerun to resume"
         ) from None
-    size = partial.stat().st_size
-    if expected is not None and size != expected:
-        raise ValueError(f"downloading {shown}: got {size} of {expected} bytes; rerun to resume")
+    received = partial.stat().st_size
+    if expected is not None and received != expected:
+        raise ValueError(f"downloading {shown}: got {received} of {expected} bytes; rerun to resume")
+    if size is not None and received != size:
+        partial.unlink()
+        raise ValueError(f"downloading {shown}: {received} bytes, expected {size}; file discarded")
     if sha256:
         actual = sha256_of(partial)
         if actual != sha256.lower():
             partial.unlink()
             raise ValueError(f"downloading {shown}: sha256 is {actual}, expected {sha256}; file discarded")
     os.replace(partial, destination)
-    logger.info("downloaded %s (%d bytes)", shown, size)
+    logger.info("downloaded %s (%d bytes)", shown, received)
     return destination
 
 

@@ -2,8 +2,10 @@
 
 Every dataset has an adapter module, selected by ``dataset.name``: ``smic_hs``,
 ``smic_vis`` and ``smic_nir`` (:mod:`mesr.data.smic`), ``casme2``
-(:mod:`mesr.data.casme2`), ``samm`` (:mod:`mesr.data.samm`). An adapter knows its dataset's layout and
-annotation; it exposes
+(:mod:`mesr.data.casme2`), ``samm`` (:mod:`mesr.data.samm`), ``casme3_a`` (CAS(ME)^3 part A,
+:mod:`mesr.data.casme3`), and the composite ``megc2019`` (:mod:`mesr.data.megc2019`), whose ``PARTS``
+are adapters themselves and whose ``part_options`` gives each part's scan options. An adapter knows its
+dataset's layout and annotation; it exposes
 
 - ``FPS``, the frame rate;
 - ``FRAME_PATTERN`` (or ``frame_pattern(variant)``): the regular expression of
@@ -31,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from mesr._checks import check_option
+from mesr.data.faces import CASCADE_FILE, FACE_COLUMNS, face_region
 from mesr.io import atomic_path, natural_key
 
 __all__ = [
@@ -44,6 +47,7 @@ __all__ = [
     "class_of",
     "class_labels",
     "clip_frames",
+    "frame_rate",
     "list_frames",
     "read_clip",
     "read_manifest",
@@ -58,6 +62,8 @@ DATASETS = {
     "smic_nir": ("mesr.data.smic", {"modality": "NIR"}),
     "casme2": ("mesr.data.casme2", {}),
     "samm": ("mesr.data.samm", {}),
+    "casme3_a": ("mesr.data.casme3", {}),
+    "megc2019": ("mesr.data.megc2019", {}),
 }
 #: How annotated emotions become the evaluated classes (docs/data.md#classes).
 CLASS_SCHEMES = ("megc3", "native")
@@ -86,6 +92,7 @@ NATIVE_CLASSES = {
     "smic_nir": MEGC3,
     "casme2": ("happiness", "disgust", "repression", "surprise", "others"),
     "samm": ("anger", "contempt", "disgust", "fear", "happiness", "sadness", "surprise", "others"),
+    "casme3_a": ("anger", "disgust", "fear", "happy", "sad", "surprise", "others"),
 }
 
 MANIFEST_COLUMNS = [
@@ -115,7 +122,11 @@ class ClipRecord:
     ``frames`` are the clip's frame numbers in ascending order, already cut to
     onset..offset where the annotation gives them; ``problem`` says why the
     clip cannot be read (it is then a bad clip); ``notes`` are annotation
-    defects kept as annotated (each becomes a ``bad_annotation`` gap).
+    defects kept as annotated (each becomes a ``bad_annotation`` gap);
+    ``full_frame`` says whether the frames show more than the face (they
+    then need a face crop, docs/degradation.md#face-crop); ``label`` is the
+    evaluated class when a ground truth gives it (the MEGC 2019 composite),
+    else None and the class follows from ``emotion`` (:func:`class_of`).
     """
 
     clip_id: str
@@ -130,6 +141,8 @@ class ClipRecord:
     offset: int | None = None
     problem: str | None = None
     notes: tuple = ()
+    full_frame: bool = False
+    label: str | None = None
 
     @property
     def missing_frames(self):
@@ -150,6 +163,12 @@ def adapter(name):
     """
     module, options = DATASETS[check_option("dataset.name", name, tuple(DATASETS))]
     return importlib.import_module(module), dict(options)
+
+
+def frame_rate(name):
+    """Frames per second of a dataset (its adapter's ``FPS``; SMIC: of the modality; a composite: per part)."""
+    module, options = adapter(name)
+    return module.MODALITIES[options["modality"]] if "modality" in options else module.FPS
 
 
 def list_frames(folder, pattern):
@@ -178,6 +197,9 @@ def clip_frames(source, row, *, dataset="smic_hs", **options):
         Adapter name; ``options`` are the keyword arguments of its scan (``variant``).
     """
     module, defaults = adapter(dataset)
+    if hasattr(module, "PARTS"):  # a composite: the frames are those of the row's part
+        options = module.part_options(row.dataset, **options)
+        module, defaults = adapter(row.dataset)
     pattern = module.frame_pattern(**defaults, **options)
     return [
         path
@@ -217,16 +239,28 @@ def class_of(dataset, emotion, scheme="megc3"):
 def class_labels(dataset, scheme="megc3"):
     """The classes a study of ``dataset`` evaluates, in confusion-matrix order."""
     check_option("dataset.classes", scheme, CLASS_SCHEMES)
+    if scheme == "native" and dataset not in NATIVE_CLASSES:
+        raise ValueError(f"{dataset} has no native classes (its ground truth gives megc3 classes): use megc3")
     return list(MEGC3 if scheme == "megc3" else NATIVE_CLASSES[dataset])
 
 
 def build_manifest(
-    source, manifest_path, gaps_path, *, dataset="smic_hs", classes="megc3", on_bad_clip="fail", **options
+    source,
+    manifest_path,
+    gaps_path,
+    faces_path=None,
+    *,
+    dataset="smic_hs",
+    classes="megc3",
+    on_bad_clip="fail",
+    face_crop="none",
+    face_margin=0.1,
+    **options,
 ):
-    """Scan a dataset and write the manifest and the gaps report.
+    """Scan a dataset and write the manifest, the gaps report and the face regions.
 
     Every frame is decoded once, so an unreadable file is found here and not
-    in a later stage.
+    in a later stage; so is a clip whose onset frame shows no face.
 
     Parameters
     ----------
@@ -241,12 +275,23 @@ def build_manifest(
         numbering, clip folders the annotation does not list, annotation
         defects (``bad_annotation``), clips of no evaluated class
         (``excluded_label``) and skipped bad clips (``skipped_clip``).
+    faces_path : path-like, optional
+        Output TSV (:data:`mesr.data.faces.FACE_COLUMNS`): the region of each
+        manifest clip's frames that becomes HR (the whole frame with
+        ``face_crop="none"``).
     dataset : str
         Adapter name (:data:`DATASETS`).
     classes : {"megc3", "native"}
         How emotions map to evaluated classes (:func:`class_of`).
     on_bad_clip : {"fail", "skip"}
         What to do with a clip that cannot be read.
+    face_crop : {"none", "haar"}
+        ``haar`` finds the face on the onset frame of each clip of full
+        frames (:func:`mesr.data.faces.face_region`); a clip without one is
+        a bad clip. Face crops are kept whole; full frames read with
+        ``none`` are warned about.
+    face_margin : float
+        Fraction of the face box added on each side.
     **options
         Keyword arguments of the adapter's ``scan`` (e.g. ``variant``).
 
@@ -266,10 +311,21 @@ def build_manifest(
     source = Path(source)
     root = module.find_root(source, **defaults)
     records, found = module.scan(root, **defaults, **options)
-    rows, gaps = [], []
+    full_frames = sorted({record.dataset for record in records if record.full_frame})
+    if face_crop == "none" and full_frames:
+        logger.warning(
+            "%s: full frames, and preprocess.face_crop is none: HR128 will be the whole frame, background "
+            "included; set preprocess.face_crop: haar",
+            ", ".join(full_frames),
+        )
+    if face_crop != "none" and len(full_frames) < len({record.dataset for record in records}):
+        logger.info("face crops are kept whole; preprocess.face_crop applies to full frames only")
+    if classes != "megc3" and any(record.label is not None for record in records):
+        raise ValueError(f"{dataset} gives its clips the megc3 classes; dataset.classes {classes!r} cannot apply")
+    rows, gaps, regions = [], [], []
     for record in records:
         gaps.extend(("bad_annotation", record.clip_id, note) for note in record.notes)
-        label = class_of(dataset, record.emotion, classes)
+        label = record.label if record.label is not None else class_of(record.dataset, record.emotion, classes)
         if label is None:
             gaps.append(("excluded_label", record.clip_id, f"emotion {record.emotion!r} is no class of {classes}"))
             continue
@@ -279,6 +335,9 @@ def build_manifest(
             if not record.frames:
                 raise ValueError(f"{record.path}: clip folder holds no frame")
             clip = read_clip(record.frame_paths)
+            region = face_region(clip[0], method=face_crop if record.full_frame else "none", margin=face_margin)
+            if region is None:
+                raise ValueError(f"{record.frame_paths[0]}: no face found on the onset frame ({CASCADE_FILE})")
         except ValueError as error:
             if on_bad_clip == "fail":
                 raise ValueError(
@@ -310,6 +369,7 @@ def build_manifest(
                 "path": record.path.relative_to(source).as_posix(),
             }
         )
+        regions.append((record.clip_id, *region))
     gaps += found  # what the adapter found beside the clips: absent or unlisted clips
     if not rows:
         raise ValueError(f"{root}: no readable micro-expression clip of an evaluated class found")
@@ -322,6 +382,10 @@ def build_manifest(
         manifest.to_csv(tmp, sep="\t", index=False)
     with atomic_path(gaps_path) as tmp:
         pd.DataFrame(gaps, columns=GAP_COLUMNS).to_csv(tmp, sep="\t", index=False)
+    if faces_path is not None:
+        faces = pd.DataFrame(regions, columns=FACE_COLUMNS).set_index("clip_id").loc[manifest.clip_id]
+        with atomic_path(faces_path) as tmp:
+            faces.reset_index().to_csv(tmp, sep="\t", index=False)
     return manifest
 
 

@@ -164,7 +164,7 @@ def scan(root, *, variant="cropped"):
     sheet = sheets[-1]
     frames_root = root / _FOLDERS[variant]
     if not frames_root.is_dir():
-        raise ValueError(f"{root}: no {_FOLDERS[variant]}/ folder for variant {variant!r}")
+        raise ValueError(f"{root}: no {_FOLDERS[variant]}/ folder for variant {variant!r}{_other_variant(root)}")
     rows = _read_sheet(sheet)
 
     records = []
@@ -186,6 +186,7 @@ def scan(root, *, variant="cropped"):
                 clip_id=filename,
                 pattern=_FRAME,
                 frame_name="{SSS}_{frame}.jpg",
+                full_frame=FULL_FRAME[variant],
             )
         )
 
@@ -250,3 +251,12 @@ def _read_sheet(sheet):
             )
         )
     return rows
+
+
+def _other_variant(root):
+    """The hint of a missing variant's message: the variant the root holds, and its face crop."""
+    for variant, folder in _FOLDERS.items():
+        if (root / folder).is_dir():
+            crop = " with preprocess.face_crop: haar" if FULL_FRAME[variant] else ""
+            return f"; it holds {folder}/: set dataset.variant: {variant}{crop}"
+    return ""

@@ -75,7 +75,7 @@ def find_sheet_root(source, *, dataset, sheet_glob, folders):
     )
 
 
-def clip_record(values, clip_dir, where, *, dataset, clip_id, pattern, frame_name):
+def clip_record(values, clip_dir, where, *, dataset, clip_id, pattern, frame_name, full_frame=False):
     """The record of one sheet row: onset/apex/offset checked, the frames onset..offset of ``clip_dir`` listed.
 
     Parameters
@@ -90,6 +90,8 @@ def clip_record(values, clip_dir, where, *, dataset, clip_id, pattern, frame_nam
         The record's dataset and clip id.
     pattern, frame_name : str
         The frame file pattern (:func:`mesr.data.datasets.list_frames`) and its readable form for messages.
+    full_frame : bool
+        Whether the frames are full frames (:class:`mesr.data.datasets.ClipRecord`).
 
     Returns
     -------
@@ -138,4 +140,5 @@ def clip_record(values, clip_dir, where, *, dataset, clip_id, pattern, frame_nam
         offset=offset,
         problem=problem,
         notes=tuple(notes),
+        full_frame=full_frame,
     )

@@ -95,7 +95,10 @@ def generate(root, *, dataset="smic_hs", preset="demo", seed=0):
         numbers), ``smic_vis`` or ``smic_nir`` (25 fps, clips of 9-13 frames,
         ``reg_{nnnnn}.bmp``; NIR frames grey), ``casme2``
         (:func:`mesr.data.synthetic_casme2.write_casme2`), ``samm``
-        (:func:`mesr.data.synthetic_samm.write_samm`).
+        (:func:`mesr.data.synthetic_samm.write_samm`), ``casme3_a``
+        (:func:`mesr.data.synthetic_casme3.write_casme3`), ``megc2019``
+        (:func:`mesr.data.synthetic_megc2019.write_megc2019`: the three
+        parts and the organisers' ground truth).
     preset : {"mini", "demo", "smic"}
         Size: ``mini`` (12 clips of 4 subjects, for tests), ``demo`` (48 clips
         of 8 subjects, the README quick start), ``smic`` (the 164 clips of
@@ -131,8 +134,16 @@ def generate(root, *, dataset="smic_hs", preset="demo", seed=0):
         from mesr.data.synthetic_samm import write_samm
 
         return write_samm(root, preset=preset, seed=seed)
+    if dataset == "casme3_a":
+        from mesr.data.synthetic_casme3 import write_casme3
+
+        return write_casme3(root, preset=preset, seed=seed)
+    if dataset == "megc2019":
+        from mesr.data.synthetic_megc2019 import write_megc2019
+
+        return write_megc2019(root, preset=preset, seed=seed)
     if dataset not in _SMIC_MODALITIES:
-        valid = ", ".join(map(repr, [*_SMIC_MODALITIES, "casme2", "samm"]))
+        valid = ", ".join(map(repr, [*_SMIC_MODALITIES, "casme2", "samm", "casme3_a", "megc2019"]))
         raise ValueError(f"dataset must be one of {valid}, got {dataset!r}")
     with atomic_dir(root) as staging:
         clip_ids = _write_tree(staging, PRESETS[preset], seed, _SMIC_MODALITIES[dataset])

@@ -15,13 +15,14 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.lines  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from mesr.evaluate import read_metrics  # noqa: E402
 from mesr.io import atomic_path, load_clip  # noqa: E402
 from mesr.quality import quality_means  # noqa: E402
-from mesr.report.paper import DESCRIPTOR_NAMES, MODEL_NAMES, parse_set  # noqa: E402
+from mesr.report.paper import DATASET_NAMES, DESCRIPTOR_NAMES, MODEL_NAMES, dataset_order, parse_set  # noqa: E402
 from mesr.report.provenance import provenance_line  # noqa: E402
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "draw_psnr_accuracy",
     "example_frame",
     "figure6",
+    "per_dataset_figure",
     "figure7",
     "psnr_accuracy_figure",
     "save_figure",
@@ -103,8 +105,8 @@ def example_frame(manifest, *, clip_id=None, frame=None):
     return clip_id, frame
 
 
-def figure6(sets, outputs, *, clip_id, frame, provenance):
-    """Figure 6: one HR frame and the same frame in LR64 and LR32.
+def figure6(sets, outputs, *, clip_id, frame, provenance, source=None):
+    """Figure 6: one HR frame and the same frame in LR64 and LR32, after the source frame and its face crop.
 
     Parameters
     ----------
@@ -116,11 +118,24 @@ def figure6(sets, outputs, *, clip_id, frame, provenance):
         The frame shown (see :func:`example_frame`).
     provenance : dict
         See :func:`mesr.report.provenance.provenance`.
+    source : (numpy.ndarray, tuple), optional
+        The frame as the dataset holds it ((H, W, 3) uint8 RGB) and its face
+        region ``(top, left, height, width)``: shown first, the region
+        outlined, when the frames were face-cropped.
     """
     images = {name: load_clip(Path(folder) / f"{clip_id}.npy")[frame] for name, folder in sets.items()}
+    panels = len(images) + (source is not None)
     with plt.rc_context(_STYLE):
-        figure, axes = plt.subplots(1, len(images), figsize=(COLUMN_WIDTH, COLUMN_WIDTH / len(images) + 0.3))
-        for ax, (name, image) in zip(np.atleast_1d(axes), images.items()):
+        figure, axes = plt.subplots(1, panels, figsize=(COLUMN_WIDTH, COLUMN_WIDTH / panels + 0.3))
+        axes = list(np.atleast_1d(axes))
+        if source is not None:
+            image, (top, left, height, width) = source
+            ax = axes.pop(0)
+            ax.imshow(image)
+            ax.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=False, edgecolor="yellow", lw=0.8))
+            ax.set_title(f"source, crop\n{image.shape[1]}×{image.shape[0]}")
+            ax.set_axis_off()
+        for ax, (name, image) in zip(axes, images.items()):
             # Same displayed size for all: low resolution shows as larger pixels.
             ax.imshow(image, interpolation="nearest")
             ax.set_title(f"{_label(name)}\n{image.shape[1]}×{image.shape[0]}")
@@ -226,6 +241,50 @@ def accuracy_figure(metrics, outputs, *, provenance):
         ax.legend(frameon=False, ncols=2, loc="upper right")
         ax.spines[["top", "right"]].set_visible(False)
         save_figure(figure, outputs, provenance)
+
+
+def per_dataset_figure(metrics, outputs, *, provenance):
+    """UF1 of every set for the whole study and each of its datasets: grouped bars, one panel per descriptor.
+
+    Parameters
+    ----------
+    metrics : dict
+        (set, descriptor) -> ``metrics.json`` path holding ``per_dataset``
+        (docs/evaluation.md#several-datasets); sets in display order.
+    outputs : list of path-like
+        ``.png`` and ``.pdf`` files to write.
+    provenance : dict
+        See :func:`mesr.report.provenance.provenance`.
+    """
+    contents = {key: read_metrics(path) for key, path in metrics.items()}
+    sets = list(dict.fromkeys(s for s, _ in metrics))
+    descriptors = list(dict.fromkeys(d for _, d in metrics))
+    datasets = dataset_order(next(iter(contents.values()))["per_dataset"])
+    groups = [(None, "all")] + [(name, DATASET_NAMES.get(name, name)) for name in datasets]
+    width = 0.8 / len(groups)
+    with plt.rc_context(_STYLE):
+        figure, axes = plt.subplots(
+            len(descriptors), 1, figsize=(PAGE_WIDTH * 0.6, 1.9 * len(descriptors) + 0.5), sharex=True, squeeze=False
+        )
+        for ax, descriptor in zip(axes[:, 0], descriptors):
+            for index, (dataset, label) in enumerate(groups):
+                values = [_uf1(contents.get((name, descriptor)), dataset) for name in sets]
+                positions = np.arange(len(sets)) + (index - (len(groups) - 1) / 2) * width
+                ax.bar(positions, values, width, label=label, color=f"C{index}")
+            ax.set_ylabel(f"UF1, {DESCRIPTOR_NAMES.get(descriptor, descriptor)}")
+            ax.set_ylim(0, 1)
+            ax.spines[["top", "right"]].set_visible(False)
+        axes[0, 0].legend(frameon=False, ncols=len(groups), loc="lower center", bbox_to_anchor=(0.5, 1.0))
+        axes[-1, 0].set_xticks(range(len(sets)), sets, rotation=35, ha="right")
+        save_figure(figure, outputs, provenance)
+
+
+def _uf1(content, dataset):
+    """UF1 of a metrics.json content for the whole study (dataset None) or one dataset; NaN when absent."""
+    if content is None:
+        return np.nan
+    scores = content if dataset is None else content["per_dataset"].get(dataset, {})
+    return scores.get("uf1", np.nan)
 
 
 def _method_label(set_name):

@@ -35,6 +35,9 @@ __all__ = [
     "MODEL_NAMES",
     "DESCRIPTORS",
     "DESCRIPTOR_NAMES",
+    "DATASET_NAMES",
+    "MEGC2019_BASELINE",
+    "dataset_order",
     "TABLE1",
     "TABLE2",
     "TABLE2_ROWS",
@@ -57,6 +60,37 @@ MODEL_NAMES = {
 
 #: Descriptor keys, in the order of Table 2's columns.
 DESCRIPTORS = ("lbp_top", "lpq_top")
+
+#: Display name of each dataset adapter (``dataset.name``; the composite's parts), in the order of the tables.
+DATASET_NAMES = {
+    "smic_hs": "SMIC",
+    "smic_vis": "SMIC-VIS",
+    "smic_nir": "SMIC-NIR",
+    "casme2": "CASME II",
+    "samm": "SAMM",
+    "casme3_a": "CAS(ME)^3 A",
+}
+
+
+def dataset_order(names):
+    """Dataset names in the order of :data:`DATASET_NAMES`, others after them alphabetically.
+
+    >>> dataset_order(["samm", "smic_hs", "casme2"])
+    ['smic_hs', 'casme2', 'samm']
+    """
+    known = list(DATASET_NAMES)
+    return sorted(names, key=lambda name: (known.index(name) if name in known else len(known), name))
+
+
+#: The MEGC 2019 composite's LBP-TOP baseline (See et al., FG 2019, "MEGC 2019 - The Second Facial
+#: Micro-Expressions Grand Challenge"), (UF1, UAR) as printed, for the whole composite and each part. Its
+#: settings: radii (1, 1, 4), 4 points on every plane, 5x5 blocks, TIM to 10 frames.
+MEGC2019_BASELINE = {
+    "composite": (0.5882, 0.5785),
+    "smic_hs": (0.2000, 0.5280),
+    "casme2": (0.7026, 0.7429),
+    "samm": (0.3954, 0.4102),
+}
 
 #: Display name of each descriptor key.
 DESCRIPTOR_NAMES = {"lbp_top": "LBP-TOP", "lpq_top": "LPQ-TOP"}

@@ -17,7 +17,7 @@ PACKAGES = (
     "snakemake",
     "numpy",
     "scipy",
-    "opencv-python-headless",
+    "opencv-contrib-python-headless",
     "tensorflow-cpu",
     "tensorflow",
     "keras",

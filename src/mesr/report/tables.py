@@ -1,4 +1,4 @@
-"""Tables 1 and 2 from result files, the table of the trained networks, and the md/csv/tex writer of every table.
+"""Tables 1 and 2, the composite and cross-database tables, the trained networks' table, and their md/csv/tex writer.
 
 Everything "ours" is read from ``results/quality/{set}.tsv`` (Table 1,
 docs/quality.md) and from ``metrics.json`` and ``predictions.tsv`` files (Table 2,
@@ -34,13 +34,16 @@ from mesr.evaluate import mcnemar_exact, read_metrics
 from mesr.io import write_text
 from mesr.quality import quality_means
 from mesr.report.paper import (
+    DATASET_NAMES,
     DESCRIPTOR_NAMES,
     DESCRIPTORS,
+    MEGC2019_BASELINE,
     MODEL_NAMES,
     PAPER_MODELS,
     TABLE1,
     TABLE2,
     TABLE2_ROWS,
+    dataset_order,
     parse_set,
 )
 
@@ -56,6 +59,9 @@ __all__ = [
     "table2_rows",
     "table2",
     "table2_extended",
+    "MEGC_BASELINE",
+    "megc_table",
+    "cross_table",
     "training_table",
     "write_table",
 ]
@@ -296,6 +302,132 @@ def table2(metrics, *, models=None, provenance=None, descriptors=DESCRIPTORS):
         record[f"{title} (paper)"] = NOT_APPLICABLE
     record["Li et al. 2019"] = NOT_APPLICABLE
     records.append(record)
+    frame = pd.DataFrame.from_records(records)
+    frame.attrs["provenance"] = provenance
+    return frame
+
+
+def _score(value):
+    """A UF1 or UAR cell: a fraction with four decimals, as MEGC reports them."""
+    return UNAVAILABLE if value is None else f"{value:.4f}"
+
+
+#: Set and Descriptor cells of the MEGC 2019 baseline row of the composite table.
+MEGC_BASELINE = "MEGC 2019 baseline"
+
+
+def megc_table(metrics, *, models=None, provenance=None, descriptors=DESCRIPTORS):
+    """The composite table: UF1 and UAR of the whole study and of each of its datasets, per set and descriptor.
+
+    Parameters
+    ----------
+    metrics : mapping
+        ``{(set, descriptor): path of its metrics.json}``; every file holds
+        ``per_dataset`` (a study of several datasets, docs/evaluation.md#several-datasets).
+        A path whose file is absent is shown as ``"not run"``.
+    models : sequence of str, optional
+        Config model keys, ordering the SR rows (see :func:`table2_rows`).
+    provenance : dict, optional
+        Kept in ``df.attrs`` for :func:`write_table`.
+    descriptors : sequence of str, optional
+        Descriptor keys, default ``("lbp_top", "lpq_top")``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (set, descriptor) that the config produces: ``Set``,
+        ``Descriptor``, then ``UF1`` and ``UAR`` of the whole study
+        (``"... all"``) and of each dataset (``"UF1 SMIC"``...), pooled over
+        the LOSO folds, four decimals. When the study is the MEGC 2019
+        composite (SMIC-HS, CASME II, SAMM), a last row holds the
+        challenge's LBP-TOP baseline as printed (:data:`MEGC2019_BASELINE`).
+
+    Raises
+    ------
+    ValueError
+        If no metrics file exists, or one has no ``per_dataset`` (naming it).
+    """
+    descriptors, rows, results = _prepare(metrics, models, descriptors)
+    if not results:
+        raise ValueError("megc_table needs at least one metrics.json; none exists")
+    parts = {}
+    for path in results.values():
+        content = read_metrics(path)
+        if "per_dataset" not in content:
+            raise ValueError(f"{path}: no per_dataset (the study holds one dataset); the composite table needs several")
+        parts[path] = content
+    datasets = dataset_order(next(iter(parts.values()))["per_dataset"])
+    columns = [("all", None)] + [(DATASET_NAMES.get(name, name), name) for name in datasets]
+    records = []
+    for name in rows:
+        for descriptor in descriptors:
+            if (name, descriptor) not in metrics:
+                continue
+            record = {"Set": name, "Descriptor": DESCRIPTOR_NAMES.get(descriptor, descriptor)}
+            path = results.get((name, descriptor))
+            for title, dataset in columns:
+                if path is None:
+                    record[f"UF1 {title}"] = record[f"UAR {title}"] = NOT_RUN
+                    continue
+                scores = parts[path] if dataset is None else parts[path]["per_dataset"].get(dataset, {})
+                record[f"UF1 {title}"] = _score(scores.get("uf1"))
+                record[f"UAR {title}"] = _score(scores.get("uar"))
+            records.append(record)
+    if set(datasets) == {"smic_hs", "casme2", "samm"}:
+        record = {"Set": MEGC_BASELINE, "Descriptor": DESCRIPTOR_NAMES["lbp_top"]}
+        for title, dataset in columns:
+            uf1, uar = MEGC2019_BASELINE[dataset or "composite"]
+            record[f"UF1 {title}"], record[f"UAR {title}"] = _score(uf1), _score(uar)
+        records.append(record)
+    frame = pd.DataFrame.from_records(records)
+    frame.attrs["provenance"] = provenance
+    return frame
+
+
+def cross_table(metrics, *, models=None, provenance=None, descriptors=DESCRIPTORS):
+    """The cross-database table: UF1 and UAR of every (train, test) pair, per set and descriptor.
+
+    Parameters
+    ----------
+    metrics : mapping
+        ``{(set, descriptor, train, test): path of its metrics.json}``
+        (docs/evaluation.md#several-datasets); an absent file is ``"not run"``.
+    models, provenance, descriptors
+        As :func:`megc_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (set, descriptor): ``Set``, ``Descriptor``, then per pair
+        in the given order ``"UF1 {train} to {test}"`` and ``"UAR ..."``
+        (display names), four decimals.
+
+    Raises
+    ------
+    ValueError
+        On a malformed key.
+    """
+    for key in metrics:
+        if not (isinstance(key, tuple) and len(key) == 4):
+            raise ValueError(f"metrics keys must be (set, descriptor, train, test) tuples, got {key!r}")
+    pairs = list(dict.fromkeys((train, test) for _, _, train, test in metrics))
+    evaluations = {(name, descriptor) for name, descriptor, _, _ in metrics}
+    descriptors = [d for d in descriptors if any(d == e[1] for e in evaluations)]
+    rows = table2_rows({name for name, _ in evaluations}, models)
+    results = _existing(metrics, lambda key: f"{key[0]} {key[1]} {key[2]} to {key[3]}")
+    records = []
+    for name in rows:
+        for descriptor in descriptors:
+            if (name, descriptor) not in evaluations:
+                continue
+            record = {"Set": name, "Descriptor": DESCRIPTOR_NAMES.get(descriptor, descriptor)}
+            for train, test in pairs:
+                title = f"{DATASET_NAMES.get(train, train)} to {DATASET_NAMES.get(test, test)}"
+                path = results.get((name, descriptor, train, test))
+                content = read_metrics(path) if path else {}
+                record[f"UF1 {title}"] = _score(content["uf1"]) if path else NOT_RUN
+                record[f"UAR {title}"] = _score(content["uar"]) if path else NOT_RUN
+            records.append(record)
     frame = pd.DataFrame.from_records(records)
     frame.attrs["provenance"] = provenance
     return frame
