@@ -149,7 +149,9 @@ def test_one_tensorflow_env_with_the_gpu_build():
     assert [env.name for env in heavy] == ["tensorflow.yaml"]
     assert "tensorflow[and-cuda]" in {re.sub(r"==.*", "", line) for line in lock.read_pins(ENVS / "tensorflow.in")}
     assert {"nvidia-cudnn-cu12", "nvidia-cublas-cu12"} <= set(parse_env(heavy[0])[1]), "the CUDA wheels are locked"
-    assert rules_of(heavy[0]) == sorted(r for r in RULE_SPECS if r.startswith(("train_", "superres_upscale")))
+    assert rules_of(heavy[0]) == sorted(
+        r for r in RULE_SPECS if r.startswith(("train_", "superres_upscale", "evaluate_ststnet"))
+    )
 
 
 @pytest.mark.parametrize("rule", sorted(rule for rule, spec in RULE_SPECS.items() if spec["script"]))
@@ -255,8 +257,10 @@ def test_light_env_alone_imports_what_its_rules_import(env, light_venv, tmp_path
         ), f"{env.name}: {file} was imported from outside the env"
 
 
-def test_dry_run_lists_one_conda_env_per_package_set(tmp_path, monkeypatch):
-    """``snakemake -n --sdm conda`` (with a stub conda) would create each env of envs/ once, and no other."""
+@pytest.mark.parametrize("flag", [["--sdm", "conda"], ["--use-conda"]], ids=["sdm", "use-conda"])
+def test_dry_run_lists_one_conda_env_per_package_set(tmp_path, monkeypatch, flag):
+    """``snakemake -n --sdm conda`` (with a stub conda) would create each env of envs/ once, and no other; so would
+    ``--use-conda``, the spelling of the README's cluster users, which Snakemake 9 still takes."""
     stub = tmp_path / "bin" / "conda"
     stub.parent.mkdir()
     stub.write_text(
@@ -274,7 +278,7 @@ def test_dry_run_lists_one_conda_env_per_package_set(tmp_path, monkeypatch):
     )
     stub.chmod(0o755)
     monkeypatch.setenv("PATH", f"{stub.parent}{os.pathsep}{os.environ['PATH']}")
-    result = snakemake(tmp_path / "run", "-n", "--sdm", "conda", "--configfile", str(REPO / "config" / "demo.yaml"))
+    result = snakemake(tmp_path / "run", "-n", *flag, "--configfile", str(REPO / "config" / "demo.yaml"))
     created = re.findall(r"^Conda environment (\S+) will be created\.$", result.stdout + result.stderr, flags=re.M)
     assert sorted(Path(path).resolve() for path in created) == ENV_FILES, created
 

@@ -84,7 +84,7 @@ def with_model(model, **changes):
 
 def test_the_dag_is_the_mini_study(study):
     rules = {job["rule"] for job in study[2]}
-    assert len(study[2]) == 73
+    assert len(study[2]) == 115
     assert rules >= {
         "data_acquire",
         "degrade_lr",
@@ -92,7 +92,10 @@ def test_the_dag_is_the_mini_study(study):
         "superres_upscale",
         "quality_score",
         "features_extract",
+        "features_flow",
+        "features_biwoof",
         "evaluate_loso",
+        "evaluate_ststnet",
         "report_table2",
         "report_config",
         "all",
@@ -132,8 +135,12 @@ def test_one_model_reruns_only_its_own_jobs(study, model, changes, sets):
     }
 
 
+def with_features(**changes):
+    return {**MINI, "features": {**MINI["features"], **changes}}
+
+
 def test_one_descriptor_reruns_only_its_own_jobs(study):
-    config = {**MINI, "features": {"lbp_top": {"radii": [1, 1, 1]}}}
+    config = with_features(lbp_top={"radii": [1, 1, 1]})
     want = expected(
         study, lambda rule, wc: wc.get("descriptor") == "lbp_top" or rule in DESCRIPTOR_AGGREGATES | {"report_config"}
     )
@@ -141,21 +148,59 @@ def test_one_descriptor_reruns_only_its_own_jobs(study):
     assert len([job for job in want if job[0] == "features_extract"]) == 7  # every set, one descriptor
 
 
+def test_bi_woof_settings_rerun_only_bi_woof(study):
+    want = expected(
+        study,
+        lambda rule, wc: (
+            rule == "features_biwoof"
+            or wc.get("descriptor") == "bi_woof"
+            or rule in DESCRIPTOR_AGGREGATES | {"report_config"}
+        ),
+    )
+    assert scheduled(study, with_features(bi_woof={"bins": 6})) == want
+    assert "features_flow" not in {rule for rule, _ in want}
+
+
+def test_the_flow_reruns_flow_bi_woof_and_ststnet_and_nothing_upstream(study):
+    want = expected(
+        study,
+        lambda rule, wc: (
+            rule in {"features_flow", "features_biwoof", "evaluate_ststnet"}
+            or wc.get("descriptor") in {"bi_woof", "ststnet"}
+            or rule in DESCRIPTOR_AGGREGATES | {"report_config"}
+        ),
+    )
+    assert scheduled(study, with_features(flow={"method": "dis", "apex": "middle"})) == want
+    assert not {"features_extract", "quality_score", "superres_upscale"} & {rule for rule, _ in want}
+
+
 @pytest.mark.parametrize(
     "module, select",
     [
         # descriptors: every features job, then everything downstream; nothing upstream (no SR, no quality)
+        # (the flow greys its frames with mesr.descriptors.to_grey: the flow methods rerun too)
         (
             "descriptors.py",
-            lambda rule, wc: rule in {"features_extract", "evaluate_loso", "report_confusion"} | DESCRIPTOR_AGGREGATES,
+            lambda rule, wc: (
+                rule
+                in {"features_extract", "features_flow", "features_biwoof", "evaluate_loso", "evaluate_ststnet"}
+                | {"report_confusion"}
+                | DESCRIPTOR_AGGREGATES
+            ),
         ),
         # one architecture: the models built on it (esrgan), not the others (psnr_small is an RDN)
         (
             "sr/rrdn.py",
             lambda rule, wc: wc.get("model") == "esrgan" or wc.get("set") == "SR32-esrgan" or rule in AGGREGATES,
         ),
-        # the SVM: every evaluation, and the report jobs (Table 2 imports mesr.evaluate for McNemar)
-        ("evaluate.py", lambda rule, wc: rule == "evaluate_loso" or rule.startswith("report_") or rule == "all"),
+        # the SVM: every evaluation (STSTNet writes its results with it), and the report jobs (Table 2 imports
+        # mesr.evaluate for McNemar)
+        (
+            "evaluate.py",
+            lambda rule, wc: (
+                rule in {"evaluate_loso", "evaluate_ststnet"} or rule.startswith("report_") or rule == "all"
+            ),
+        ),
     ],
     ids=["descriptors", "rrdn", "evaluate"],
 )

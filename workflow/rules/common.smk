@@ -130,7 +130,9 @@ SVM_SETTINGS = {key: value for key, value in config["evaluation"].items() if key
 DOWNLOADS = "resources/downloads"
 HR = "HR128"
 HR_SIDE = 128
-DESCRIPTORS = ("lbp_top", "lpq_top")
+# Methods in the order of the tables: texture descriptors, Bi-WOOF on the flow (all three a LOSO SVM), STSTNet.
+DESCRIPTORS = ("lbp_top", "lpq_top", "bi_woof", "ststnet")
+TEXTURE = ("lbp_top", "lpq_top")
 
 # Library code as input: each job lists the modules of src/mesr its script imports (directly or through
 # other modules), so that editing a module reruns the jobs of the stages that use it and nothing upstream
@@ -167,7 +169,10 @@ STAGE_SOURCES = {
     "superres": [*_DATA, *_NETWORKS],
     "quality": [*_DATA, *_BICUBIC, "quality.py"],
     "features": ["descriptors.py", "temporal.py"],
+    "flow": ["descriptors.py", "flow.py", "temporal.py"],
+    "bi_woof": ["biwoof.py"],
     "evaluate": ["evaluate.py"],
+    "ststnet": ["evaluate.py", "sr/__init__.py", "sr/devices.py", "ststnet.py"],
     "report": [
         *_DATA,
         *_BICUBIC,
@@ -258,13 +263,14 @@ def evaluation_files(name):
     return [f"results/evaluation/{s}/{d}/{name}" for s, d in evaluation_pairs()]
 
 
+def cross_evaluations():
+    """(set, descriptor, train, test) of every cross-database evaluation: the SVM's methods (not STSTNet)."""
+    return [(s, d, train, test) for s, d in evaluation_pairs() if d != "ststnet" for train, test in CROSS_DATABASE]
+
+
 def cross_files(name):
-    """``name`` of every cross-database evaluation: each (set, descriptor) for each (train, test) pair."""
-    return [
-        f"results/evaluation/{s}/{d}/cross/{train}-{test}/{name}"
-        for s, d in evaluation_pairs()
-        for train, test in CROSS_DATABASE
-    ]
+    """``name`` of every cross-database evaluation, in the order of cross_evaluations()."""
+    return [f"results/evaluation/{s}/{d}/cross/{train}-{test}/{name}" for s, d, train, test in cross_evaluations()]
 
 
 def quality_files():

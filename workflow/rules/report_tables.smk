@@ -104,7 +104,7 @@ rule report_cross_table:
     conda:
         "../../envs/report.yaml"
     params:
-        evaluations=[(s, d, train, test) for s, d in evaluation_pairs() for train, test in CROSS_DATABASE],
+        evaluations=cross_evaluations(),
         models=list(models()),
         descriptors=descriptors(),
     script:

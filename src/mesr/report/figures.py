@@ -238,7 +238,7 @@ def accuracy_figure(metrics, outputs, *, provenance):
         ax.set_xticks(range(len(sets)), sets, rotation=35, ha="right")
         ax.set_ylabel("LOSO accuracy (%), pooled")
         ax.set_ylim(0, 100)
-        ax.legend(frameon=False, ncols=2, loc="upper right")
+        ax.legend(frameon=False, ncols=3, loc="lower center", bbox_to_anchor=(0.5, 1.0))
         ax.spines[["top", "right"]].set_visible(False)
         save_figure(figure, outputs, provenance)
 
@@ -375,6 +375,8 @@ def figure7(sets, outputs, *, clip_id, frame, provenance):
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h", "*", "p")
 #: Fill of a descriptor's points: the first filled, the second hollow.
 _FILLS = ("full", "none", "left", "bottom")
+#: Line styles of the HR128 reference lines, one per descriptor (dotted and dashed are chance and majority).
+_REFERENCE_STYLES = ("-", "-.", (0, (6, 1, 1, 1, 1, 1)), (0, (9, 2)))
 
 
 def psnr_accuracy_figure(quality, metrics, outputs, *, provenance):
@@ -481,7 +483,7 @@ def draw_psnr_accuracy(quality, metrics):
                     color="black",
                     linewidth=0.7,
                     alpha=0.6,
-                    linestyle=("-", "-.")[index % 2],
+                    linestyle=_REFERENCE_STYLES[index % len(_REFERENCE_STYLES)],
                     label=f"HR128, {DESCRIPTOR_NAMES.get(descriptor, descriptor)}",
                 )
         _draw_baselines(ax, contents.values())

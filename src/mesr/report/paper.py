@@ -93,7 +93,7 @@ MEGC2019_BASELINE = {
 }
 
 #: Display name of each descriptor key.
-DESCRIPTOR_NAMES = {"lbp_top": "LBP-TOP", "lpq_top": "LPQ-TOP"}
+DESCRIPTOR_NAMES = {"lbp_top": "LBP-TOP", "lpq_top": "LPQ-TOP", "bi_woof": "Bi-WOOF", "ststnet": "STSTNet"}
 
 #: Table 1: PSNR (dB) and SSIM of every SR set against HR128.
 TABLE1 = {
