@@ -187,43 +187,19 @@ def extract_biwoof_set(flow_npz, *, params=None, output):
     >>> extract_biwoof_set("results/flow/HR128/tvl1.npz", params={"blocks": [5, 5], "bins": 8},
     ...                    output="results/features/HR128/bi_woof.npz")  # doctest: +SKIP
     """
-    from mesr.io import atomic_path
+    from mesr.io import atomic_path, check_clip_arrays, load_npz
 
     params = _check_params(params)
     path = Path(flow_npz)
-    required = ("u", "v", "strain", "clip_id", "subject", "label", "params")
-    try:
-        data = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise
-    except Exception as error:  # not an npz, pickled content, truncated file
-        raise ValueError(f"{path}: cannot read flow file: {error}") from error
-    if not isinstance(data, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path}: expected an .npz archive of arrays {list(required)}, got a single array")
-    with data:
-        missing = [name for name in required if name not in data.files]
-        if missing:
-            raise ValueError(f"{path}: missing array(s) {missing}; the flow stage writes {list(required)}")
-        arrays = {name: data[name] for name in required}
-        dataset = data["dataset"] if "dataset" in data.files else None
+    arrays, datasets = load_npz(path, ("u", "v", "strain", "clip_id", "subject", "label", "params"), what="flow")
     u, v, strain = arrays["u"], arrays["v"], arrays["strain"]
     if u.ndim != 3 or not u.shape == v.shape == strain.shape:
         raise ValueError(
             f"{path}: u, v and strain must be (N, H, W) of one shape, got {u.shape}, {v.shape}, {strain.shape}"
         )
-    n = u.shape[0]
-    if n == 0:
+    if u.shape[0] == 0:
         raise ValueError(f"{path}: the flow file holds no clip")
-    for name in ("clip_id", "subject", "label"):
-        if arrays[name].shape != (n,):
-            raise ValueError(f"{path}: '{name}' must have shape ({n},) like 'u', got {arrays[name].shape}")
-    if dataset is not None and dataset.shape != (n,):
-        raise ValueError(f"{path}: 'dataset' must have shape ({n},) like 'u', got {dataset.shape}")
-    try:
-        flow_params = json.loads(str(arrays["params"]))
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path}: 'params' is not a JSON string: {error}") from error
-    clip_ids = arrays["clip_id"].astype(str)
+    clip_ids, subjects, labels, flow_params, datasets = check_clip_arrays(path, arrays, datasets, u.shape[0], like="u")
 
     features = []
     for index, clip_id in enumerate(clip_ids):
@@ -238,14 +214,14 @@ def extract_biwoof_set(flow_npz, *, params=None, output):
     out = {
         "features": np.stack(features).astype(np.float64),
         "clip_id": clip_ids,
-        "subject": arrays["subject"].astype(str),
-        "label": arrays["label"].astype(str),
-        **({"dataset": dataset.astype(str)} if dataset is not None else {}),
+        "subject": subjects.astype(str),
+        "label": labels,
+        **({"dataset": datasets} if datasets is not None else {}),
         "params": np.array(record),
     }
     output = Path(output)
     with atomic_path(output) as temporary:
         with open(temporary, "wb") as handle:  # a handle, so numpy does not append ".npz"
             np.savez(handle, **out)
-    logger.info("%s: %d clips, %d bi_woof features each", output, n, out["features"].shape[1])
+    logger.info("%s: %d clips, %d bi_woof features each", output, len(clip_ids), out["features"].shape[1])
     return output

@@ -57,7 +57,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 from mesr._checks import check_array, check_integer, check_option, check_positive
-from mesr.io import natural_key, write_text
+from mesr.io import check_clip_arrays, load_npz, natural_key, write_text
 
 __all__ = [
     "DEFAULT_LABELS",
@@ -86,8 +86,6 @@ KERNELS = ("linear", "rbf", "poly")
 SEARCH_PARAMETERS = ("C", "gamma", "degree", "kernel", "class_weight")
 #: Arrays the features stage writes into its ``.npz``.
 _NPZ_ARRAYS = ("features", "clip_id", "subject", "label", "params")
-#: Optional array of the features ``.npz``: the dataset of every clip (e.g. ``smic_hs``, ``casme2``, ``samm``).
-_DATASET_ARRAY = "dataset"
 
 
 @dataclass(frozen=True)
@@ -534,60 +532,16 @@ def _read_features(path):
     ``datasets`` is ``None`` when the file has no ``dataset`` array (a file of
     a single, unnamed dataset).
     """
-    path = Path(path)
-    try:
-        data = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise
-    except Exception as error:  # not an npz: BadZipFile, pickled content, truncated file
-        raise ValueError(f"{path}: cannot read features file: {error}") from error
-    if not isinstance(data, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path}: expected an .npz archive of arrays {list(_NPZ_ARRAYS)}, got a single array")
-    with data:
-        missing = [name for name in _NPZ_ARRAYS if name not in data.files]
-        if missing:
-            raise ValueError(f"{path}: missing array(s) {missing}; the features stage writes {list(_NPZ_ARRAYS)}")
-        arrays = {name: data[name] for name in _NPZ_ARRAYS}
-        datasets = data[_DATASET_ARRAY] if _DATASET_ARRAY in data.files else None
+    arrays, datasets = load_npz(path, _NPZ_ARRAYS, what="features")
     features = arrays["features"]
     if features.ndim != 2 or features.dtype.kind not in "iuf":
         raise ValueError(f"{path}: 'features' must be a 2-D numeric array, got {features.dtype} {features.shape}")
-    n = features.shape[0]
-    for name in ("clip_id", "subject", "label"):
-        if arrays[name].shape != (n,):
-            raise ValueError(f"{path}: '{name}' must have shape ({n},) like 'features', got {arrays[name].shape}")
     if not np.all(np.isfinite(features)):
         raise ValueError(f"{path}: 'features' holds NaN or infinite values")
-    clip_ids = arrays["clip_id"].astype(str)
-    duplicated = pd.Series(clip_ids).duplicated()
-    if duplicated.any():
-        raise ValueError(f"{path}: duplicate clip ids {sorted(set(clip_ids[duplicated.to_numpy()].tolist()))}")
-    try:
-        params = json.loads(str(arrays["params"]))
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path}: 'params' is not a JSON string: {error}") from error
-    if datasets is not None:
-        datasets = _check_datasets(path, datasets, arrays["subject"])
-    return features.astype(np.float64), clip_ids, arrays["subject"], arrays["label"].astype(str), params, datasets
-
-
-def _check_datasets(path, datasets, subjects):
-    """The ``dataset`` array as str, checked: one non-empty name per clip, every subject in one dataset."""
-    if datasets.shape != subjects.shape:
-        raise ValueError(f"{path}: 'dataset' must have shape {subjects.shape} like 'features', got {datasets.shape}")
-    if datasets.dtype.kind != "U":
-        raise ValueError(f"{path}: 'dataset' must hold dataset names (str), got dtype {datasets.dtype}")
-    if np.any(np.char.str_len(np.char.strip(datasets)) == 0):
-        raise ValueError(f"{path}: 'dataset' holds empty names; every clip needs the name of its dataset")
-    names = pd.DataFrame({"subject": subjects, "dataset": datasets}).groupby("subject")["dataset"].unique()
-    shared = names[names.map(len) > 1]
-    if len(shared):
-        listing = "; ".join(f"{subject}: {', '.join(sorted(found))}" for subject, found in shared.items())
-        raise ValueError(
-            f"{path}: subject(s) in more than one dataset ({listing}); the LOSO folds need subject ids "
-            f"unique across datasets"
-        )
-    return datasets
+    clip_ids, subjects, labels, params, datasets = check_clip_arrays(
+        path, arrays, datasets, features.shape[0], like="features"
+    )
+    return features.astype(np.float64), clip_ids, subjects, labels, params, datasets
 
 
 def _check_labels(path, true, labels):

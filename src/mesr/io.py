@@ -3,6 +3,7 @@ clip files; the natural order of names."""
 
 import contextlib
 import glob
+import json
 import os
 import re
 import shutil
@@ -11,7 +12,17 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["atomic_path", "atomic_dir", "make_parent", "write_text", "save_clip", "load_clip", "natural_key"]
+__all__ = [
+    "atomic_path",
+    "atomic_dir",
+    "make_parent",
+    "write_text",
+    "save_clip",
+    "load_clip",
+    "load_npz",
+    "check_clip_arrays",
+    "natural_key",
+]
 
 
 def make_parent(path):
@@ -156,6 +167,102 @@ def load_clip(path):
     if clip.dtype != np.uint8 or clip.ndim != 4 or clip.shape[-1] != 3:
         raise ValueError(f"{path}: expected a (T, H, W, 3) uint8 clip, found {clip.shape} {clip.dtype}")
     return clip
+
+
+def load_npz(path, names, *, what):
+    """Read the arrays ``names`` of a per-clip ``.npz`` written by a stage (features, optical flow).
+
+    Such a file holds its data arrays (one row per clip), ``clip_id``,
+    ``subject``, ``label``, ``params`` (a JSON string of the settings that made
+    it) and, in a study of several datasets, ``dataset``.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    names : sequence of str
+        The arrays it must hold.
+    what : str
+        What the file is, for the messages (``'features'``, ``'flow'``).
+
+    Returns
+    -------
+    arrays : dict of str to ndarray
+        The arrays ``names``.
+    datasets : ndarray or None
+        The ``dataset`` array, or None when the file has none.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If it is not an ``.npz`` archive of arrays or lacks one of ``names``; the message names the file.
+    """
+    try:
+        data = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise
+    except Exception as error:  # not an npz: BadZipFile, pickled content, truncated file
+        raise ValueError(f"{path}: cannot read {what} file: {error}") from error
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path}: expected an .npz archive of arrays {list(names)}, got a single array")
+    with data:
+        missing = [name for name in names if name not in data.files]
+        if missing:
+            raise ValueError(f"{path}: missing array(s) {missing}; a {what} file holds {list(names)}")
+        return {name: data[name] for name in names}, (data["dataset"] if "dataset" in data.files else None)
+
+
+def check_clip_arrays(path, arrays, datasets, n, *, like):
+    """Check the clip metadata of a per-clip ``.npz`` (:func:`load_npz`) whose data arrays have ``n`` rows.
+
+    Returns
+    -------
+    clip_ids, labels : (n,) ndarray of str
+    subjects : (n,) ndarray
+        As stored.
+    params : dict
+        The decoded ``params``.
+    datasets : (n,) ndarray of str or None
+
+    Raises
+    ------
+    ValueError
+        Naming the file: a metadata array whose length is not ``n`` (``like`` names the data array it
+        should match), duplicate clip ids, ``params`` that is not JSON, or a ``dataset`` array that is not
+        one non-empty name per clip with each subject in one dataset.
+    """
+    for name in ("clip_id", "subject", "label"):
+        if arrays[name].shape != (n,):
+            raise ValueError(f"{path}: '{name}' must have shape ({n},) like '{like}', got {arrays[name].shape}")
+    clip_ids = arrays["clip_id"].astype(str)
+    unique, counts = np.unique(clip_ids, return_counts=True)
+    if (counts > 1).any():
+        raise ValueError(f"{path}: duplicate clip ids {unique[counts > 1].tolist()}")
+    try:
+        params = json.loads(str(arrays["params"]))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: 'params' is not a JSON string: {error}") from error
+    subjects = arrays["subject"]
+    if datasets is not None:
+        if datasets.shape != (n,):
+            raise ValueError(f"{path}: 'dataset' must have shape ({n},) like '{like}', got {datasets.shape}")
+        if datasets.dtype.kind != "U":
+            raise ValueError(f"{path}: 'dataset' must hold dataset names (str), got dtype {datasets.dtype}")
+        if np.any(np.char.str_len(np.char.strip(datasets)) == 0):
+            raise ValueError(f"{path}: 'dataset' holds empty names; every clip needs the name of its dataset")
+        pairs = np.unique(np.stack([subjects.astype(str), datasets]), axis=1)
+        found, per_subject = np.unique(pairs[0], return_counts=True)
+        if (per_subject > 1).any():
+            listing = "; ".join(
+                f"{subject}: {', '.join(sorted(pairs[1][pairs[0] == subject]))}" for subject in found[per_subject > 1]
+            )
+            raise ValueError(
+                f"{path}: subject(s) in more than one dataset ({listing}); the LOSO folds need subject ids "
+                f"unique across datasets"
+            )
+    return clip_ids, subjects, arrays["label"].astype(str), params, datasets
 
 
 def natural_key(name):

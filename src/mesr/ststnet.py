@@ -32,19 +32,16 @@ and so change a few predictions. TensorFlow and Keras are imported only when
 a network is built or trained.
 """
 
-import json
 import logging
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
-import pandas as pd
 
 from mesr._checks import check_integer, check_positive
 from mesr.evaluate import (
     DEFAULT_LABELS,
-    _check_datasets,
     _check_labels,
     _json_value,
     _manifest_order,
@@ -52,6 +49,7 @@ from mesr.evaluate import (
     _warn_absent,
     write_loso_outputs,
 )
+from mesr.io import check_clip_arrays, load_npz
 
 __all__ = [
     "BATCH_SIZE",
@@ -390,20 +388,7 @@ def _predict(model, inputs, batch_size):
 
 def _read_flow(path):
     """Read and check a flow ``.npz``: ``(u, v, strain, clip_ids, subjects, labels, params, datasets)``."""
-    try:
-        data = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise
-    except Exception as error:  # not an npz: BadZipFile, pickled content, truncated file
-        raise ValueError(f"{path}: cannot read flow file: {error}") from error
-    if not isinstance(data, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path}: expected an .npz archive of arrays {list(_FLOW_ARRAYS)}, got a single array")
-    with data:
-        missing = [name for name in _FLOW_ARRAYS if name not in data.files]
-        if missing:
-            raise ValueError(f"{path}: missing array(s) {missing}; a flow file holds {list(_FLOW_ARRAYS)}")
-        arrays = {name: data[name] for name in _FLOW_ARRAYS}
-        datasets = data["dataset"] if "dataset" in data.files else None
+    arrays, datasets = load_npz(path, _FLOW_ARRAYS, what="flow")
     shape = arrays["u"].shape
     for name in CHANNELS:
         array = arrays[name]
@@ -413,24 +398,10 @@ def _read_flow(path):
             raise ValueError(f"{path}: '{name}' must have the shape {shape} of 'u', got {array.shape}")
         if not np.all(np.isfinite(array)):
             raise ValueError(f"{path}: '{name}' holds NaN or infinite values")
-    n = shape[0]
-    if n == 0 or shape[1] == 0 or shape[2] == 0:
+    if 0 in shape:
         raise ValueError(f"{path}: the flow maps are empty, shape {shape}")
-    for name in ("clip_id", "subject", "label"):
-        if arrays[name].shape != (n,):
-            raise ValueError(f"{path}: '{name}' must have shape ({n},) like 'u', got {arrays[name].shape}")
-    clip_ids = arrays["clip_id"].astype(str)
-    duplicated = pd.Series(clip_ids).duplicated().to_numpy()
-    if duplicated.any():
-        raise ValueError(f"{path}: duplicate clip ids {sorted(set(clip_ids[duplicated].tolist()))}")
-    try:
-        params = json.loads(str(arrays["params"]))
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path}: 'params' is not a JSON string: {error}") from error
-    if datasets is not None:
-        datasets = _check_datasets(path, datasets, arrays["subject"])
-    labels = arrays["label"].astype(str)
-    return arrays["u"], arrays["v"], arrays["strain"], clip_ids, arrays["subject"], labels, params, datasets
+    clip_ids, subjects, labels, params, datasets = check_clip_arrays(path, arrays, datasets, shape[0], like="u")
+    return arrays["u"], arrays["v"], arrays["strain"], clip_ids, subjects, labels, params, datasets
 
 
 def _device():
