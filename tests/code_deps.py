@@ -14,7 +14,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "src"
 #: The network architectures, imported by name (``mesr.sr.build``) for the model a job runs.
-ARCH_MODULES = {"mesr.sr.rdn", "mesr.sr.rrdn", "mesr.sr.nesrgan_plus"}
+ARCH_MODULES = {"mesr.sr.rdn", "mesr.sr.rrdn", "mesr.sr.nesrgan_plus", "mesr.sr.realesrgan", "mesr.sr.swinir"}
 
 
 def module_file(name):

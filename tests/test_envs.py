@@ -150,7 +150,7 @@ def test_one_tensorflow_env_with_the_gpu_build():
     assert "tensorflow[and-cuda]" in {re.sub(r"==.*", "", line) for line in lock.read_pins(ENVS / "tensorflow.in")}
     assert {"nvidia-cudnn-cu12", "nvidia-cublas-cu12"} <= set(parse_env(heavy[0])[1]), "the CUDA wheels are locked"
     assert rules_of(heavy[0]) == sorted(
-        r for r in RULE_SPECS if r.startswith(("train_", "superres_upscale", "evaluate_ststnet"))
+        r for r in RULE_SPECS if r.startswith(("train_", "superres_upscale", "superres_convert", "evaluate_ststnet"))
     )
 
 

@@ -233,6 +233,21 @@ COMPOSITE = {
     **MINI,
     "dataset": {"name": "megc2019", "source": "synthetic", "synthetic": {"preset": "mini"}},
     "evaluation": {"cross_database": [["casme2", "samm"]]},
+    "models": {  # and the networks converted from PyTorch files (config/demo-modern-sr.yaml's)
+        **MINI["models"],
+        "real_esrgan": {
+            "arch": "realesrgan",
+            "params": {"nf": 16, "gc": 8, "nb": 1},
+            "scales": [2],
+            "weights": {"x2": str(REPO / "config" / "weights" / "realesrgan-x2.pth")},
+        },
+        "swinir": {
+            "arch": "swinir",
+            "params": {"embed_dim": 16, "depths": [2], "num_heads": [2], "window_size": 8, "mlp_ratio": 2},
+            "scales": [4],
+            "weights": {"x4": str(REPO / "config" / "weights" / "swinir-x4.pth")},
+        },
+    },
 }
 
 
@@ -246,7 +261,14 @@ def test_code_inputs_cover_every_import_of_the_scripts(study, tmp_path):
         ):
             scripts[rule] = (rules_dir / script).resolve()
     archs = {name: closure(module_file(name))[0] | {module_file(name)} for name in ARCH_MODULES}
-    arch_of = {"psnr_small": "rdn", "esrgan": "rrdn", "bicubic": "bicubic"}  # config/config.yaml's, kept by MINI
+    # config/config.yaml's, kept by MINI, and COMPOSITE's
+    arch_of = {
+        "psnr_small": "rdn",
+        "esrgan": "rrdn",
+        "bicubic": "bicubic",
+        "real_esrgan": "realesrgan",
+        "swinir": "swinir",
+    }
     composite = parse_jobs(snakemake(tmp_path, "-n", config=COMPOSITE, snakefile=study[0]).stdout)
     checked = set()
     for workdir, jobs in ((study[1], study[2]), (tmp_path, composite)):

@@ -21,7 +21,7 @@ def overlay(**sections):
         (
             overlay(models={**MINI["models"], "psnr_small": {"arch": "srcnn"}}),
             "['models']['psnr_small']['arch']",
-            "'srcnn' is not one of ['bicubic', 'rdn', 'rrdn', 'nesrgan_plus']",
+            "'srcnn' is not one of ['bicubic', 'rdn', 'rrdn', 'nesrgan_plus', 'realesrgan', 'swinir']",
         ),
         (
             overlay(models={**MINI["models"], "bicubic": {"arch": "bicubic", "scales": [3]}}),

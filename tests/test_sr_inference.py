@@ -222,3 +222,14 @@ def test_upscale_set_bad_clip_names_the_file(tiny_rdn, tmp_path):
 def test_upscale_set_clip_ids_must_be_a_sequence_of_strings(tiny_rdn, tmp_path):
     with pytest.raises(ValueError, match="clip_ids must be a sequence of non-empty strings"):
         upscale_set(tiny_rdn, tmp_path, tmp_path / "SR", "s1_ne_01")
+
+
+def test_a_model_built_for_one_frame_size_runs_whole_frames_only():
+    """swinir is built for the set's frame size: other sizes and tiling are refused, naming the sizes."""
+    params = {"embed_dim": 4, "depths": [1], "num_heads": [1], "window_size": 4, "mlp_ratio": 2}
+    model = build("swinir", params, 2, input_size=(8, 12))
+    assert upscale(model, frames(height=8, width=12), max_pixels=16).shape == (2, 16, 24, 3)  # never tiled
+    with pytest.raises(ValueError, match=r"built for 8x12 px frames and cannot tile; got 7x9 px frames$"):
+        upscale(model, frames())
+    with pytest.raises(ValueError, match=r"cannot tile; got 8x12 px frames and tile=4$"):
+        upscale(model, frames(height=8, width=12), tile=4)

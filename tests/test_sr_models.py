@@ -21,6 +21,8 @@ TINY = {
     "rdn": {"C": 2, "D": 2, "G": 4, "G0": 4},
     "rrdn": {"C": 2, "D": 2, "G": 4, "G0": 4, "T": 2},
     "nesrgan_plus": {"nf": 4, "gc": 4, "nb": 1},
+    "realesrgan": {"nf": 4, "gc": 4, "nb": 1},
+    "swinir": {"embed_dim": 4, "depths": [1], "num_heads": [1], "window_size": 4, "mlp_ratio": 2},
 }
 
 
@@ -120,9 +122,12 @@ def test_nesrgan_plus_upsampling_stages():
 
 def test_every_arch_is_buildable_and_named():
     for arch in ARCHS:
-        model = build(arch, TINY[arch], 2)
-        assert model.name in {"rdn", "rrdn", "nesrgan_plus"}
-        assert model.input_shape == (None, None, None, 3)
+        model = build(arch, TINY[arch], 2, input_size=(5, 7))
+        assert model.name == arch
+        # swinir is built for one frame size; the convolutional networks take any
+        assert model.input_shape == ((None, 5, 7, 3) if arch == "swinir" else (None, None, None, 3))
+    with pytest.raises(ValueError, match=r"arch swinir is built for one frame size: give input_size"):
+        build("swinir", TINY["swinir"], 2)
 
 
 # --- custom layers ----------------------------------------------------------------------------
@@ -188,7 +193,7 @@ def test_nesrgan_plus_noise_is_on_by_default():
 
 @pytest.mark.parametrize("arch", ARCHS)
 def test_save_and_reload_give_the_same_outputs(arch, tmp_path):
-    model = build(arch, TINY[arch], 2)
+    model = build(arch, TINY[arch], 2, input_size=(5, 7))
     path = tmp_path / f"{arch}.keras"
     model.save(path)
     reloaded = keras.models.load_model(path)
@@ -199,7 +204,7 @@ def test_save_and_reload_give_the_same_outputs(arch, tmp_path):
 @pytest.mark.parametrize("arch", ARCHS)
 def test_weights_change_after_one_training_step(arch):
     keras.utils.set_random_seed(0)
-    model = build(arch, TINY[arch], 2)
+    model = build(arch, TINY[arch], 2, input_size=(6, 6))
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mae")
     rng = np.random.default_rng(0)
     x = rng.uniform(size=(2, 6, 6, 3)).astype(np.float32)
@@ -228,7 +233,9 @@ def test_outputs_of_every_scale_have_the_scaled_shape():
 
 
 def test_unknown_arch_lists_the_valid_ones():
-    with pytest.raises(ValueError, match="arch must be one of 'rdn', 'rrdn', 'nesrgan_plus', got 'edsr'"):
+    with pytest.raises(
+        ValueError, match="arch must be one of 'rdn', 'rrdn', 'nesrgan_plus', 'realesrgan', 'swinir', got 'edsr'"
+    ):
         build("edsr", {}, 2)
 
 

@@ -1,12 +1,17 @@
 """Real-ESRGAN's generator (BasicSR's RRDBNet): a numpy reference, parameter counts, strict .pth loading."""
 
+import hashlib
+
+import h5py
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 from test_sr_pth import tensor, write_pth
 
-from mesr.sr.realesrgan import PixelUnshuffle, build_realesrgan, load_pth_weights, torch_name
+from mesr.sr import build, convert_pth, load_weights, receptive_field_radius, upscale
+from mesr.sr.layers import PixelUnshuffle
+from mesr.sr.realesrgan import build_realesrgan, load_pth_weights, torch_name
 
 TINY = {"nf": 8, "gc": 4, "nb": 1}
 
@@ -207,3 +212,43 @@ def test_an_x4_file_does_not_load_into_an_x2_model(tmp_path):
     path = write_state(tmp_path / "x4.pth", basicsr_state(**TINY, scale=4))
     with pytest.raises(ValueError, match=r"tensor 'conv_first\.weight' has shape \(8, 3, 3, 3\).*\(8, 12, 3, 3\)"):
         load_pth_weights(build_realesrgan(**TINY, scale=2), path)
+
+
+# --- in the registry: conversion to HDF5 and inference ---------------------------------------------------
+
+
+@pytest.mark.parametrize("scale", [2, 4])
+def test_converted_hdf5_runs_like_the_pth_through_the_registry(scale, tmp_path):
+    state = basicsr_state(**TINY, scale=scale, seed=5)
+    pth = write_state(tmp_path / "w.pth", state)
+    hdf5 = convert_pth(pth, tmp_path / "w.hdf5", arch="realesrgan", params=TINY, scale=scale, source="https://x/w.pth")
+    with h5py.File(hdf5, "r") as handle:
+        assert handle.attrs["source"] == "https://x/w.pth"
+        assert handle.attrs["source_sha256"] == hashlib.sha256(pth.read_bytes()).hexdigest()
+    model = load_weights(build("realesrgan", TINY, scale), hdf5)
+    frames = np.random.default_rng(4).integers(0, 256, size=(2, 6, 5, 3), dtype=np.uint8)
+    expected = reference_rrdbnet(state, frames.transpose(0, 3, 1, 2) / 255.0, nb=TINY["nb"], scale=scale)
+    expected = np.round(255 * np.clip(expected, 0, 1)).transpose(0, 2, 3, 1)
+    assert np.abs(upscale(model, frames).astype(int) - expected).max() <= 1
+
+
+def test_convert_refuses_a_file_of_another_size_and_writes_nothing(tmp_path):
+    pth = write_state(tmp_path / "w.pth", basicsr_state(**TINY, scale=4))
+    with pytest.raises(ValueError, match=r"w\.pth: tensor 'conv_first\.weight'"):
+        convert_pth(pth, tmp_path / "w.hdf5", arch="realesrgan", params=TINY, scale=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.pth"]
+    with pytest.raises(ValueError, match="arch must be one of 'realesrgan', 'swinir', got 'rdn'"):
+        convert_pth(pth, tmp_path / "w.hdf5", arch="rdn", params={"C": 1, "D": 1, "G": 4, "G0": 4}, scale=2)
+
+
+def test_tiles_of_the_x2_network_stitch_exactly():
+    """The pixel-unshuffle doubles the LR radius: with the default overlap tiles equal the whole frame."""
+    model = build("realesrgan", TINY, 2)
+    radius = receptive_field_radius(model)
+    # the tail (conv_up1, 2 upsamplings, conv_up2, conv_hr, conv_last) is 2 px at the unshuffled resolution,
+    # plus 15 convolutions per RRDB, conv_body and conv_first; the unshuffle by 2 maps r to 2r + 1
+    assert radius == 2 * (2 + 15 * TINY["nb"] + 1 + 1) + 1
+    frames = np.random.default_rng(6).integers(0, 256, size=(1, 45, 41, 3), dtype=np.uint8)
+    whole = upscale(model, frames)
+    tiled = upscale(model, frames, tile=12)
+    assert np.abs(whole.astype(int) - tiled.astype(int)).max() <= 1

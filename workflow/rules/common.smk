@@ -21,6 +21,7 @@ if SRC not in sys.path:
     sys.path.append(SRC)
 
 
+from mesr.sr import PTH_ARCHS
 from mesr.sr.published import check_published, is_published, published
 
 
@@ -36,6 +37,11 @@ def check_model_params():
             check_params(spec["arch"], spec["params"], name=f"models.{key}.params")
             for scale in spec["scales"]:
                 name = spec["weights"].get(f"x{scale}")
+                if name is None and spec["arch"] in PTH_ARCHS:
+                    raise ValueError(
+                        f"models.{key}.weights.x{scale}: arch {spec['arch']} is not trained by mesr; give its "
+                        f"PyTorch weights (a .pth file, {{url, sha256}} or a published name)"
+                    )
                 if is_published(name):
                     check_published(
                         name,
@@ -191,6 +197,8 @@ ARCH_SOURCES = {
     "rdn": ["sr/rdn.py"],
     "rrdn": ["sr/rrdn.py", "sr/rdn.py", "sr/layers.py"],
     "nesrgan_plus": ["sr/nesrgan_plus.py", "sr/rdn.py", "sr/layers.py"],
+    "realesrgan": ["sr/realesrgan.py", "sr/layers.py", "sr/pth.py"],
+    "swinir": ["sr/swinir.py", "sr/layers.py", "sr/pth.py"],
 }
 
 
@@ -386,22 +394,51 @@ def get_model_settings(wildcards):
     return {"arch": spec["arch"], "params": spec["params"], "scale": scale}
 
 
+def get_convert_settings(wildcards):
+    spec = models()[wildcards.model]
+    return {"arch": spec["arch"], "params": spec["params"], "scale": int(wildcards.scale)}
+
+
 def get_superres_gpu(wildcards):
     return 0 if models()[wildcards.model]["arch"] == "bicubic" else 1
 
 
-def get_weights(wildcards):
-    """Weights file of a network at one scale: given, downloaded, or trained by the workflow."""
-    spec = models()[wildcards.model]
-    scale = scale_of(wildcards.size)
-    if spec["arch"] == "bicubic":
-        return []
-    given = spec["weights"].get(f"x{scale}")
+def weights_format(model):
+    """``pth`` for the networks published as PyTorch files (converted before use), else ``hdf5``."""
+    return "pth" if models()[model]["arch"] in PTH_ARCHS else "hdf5"
+
+
+def given_weights(model, scale):
+    """The weights file a model's config gives for a scale, downloaded if needed; None when trained here."""
+    given = models()[model]["weights"].get(f"x{scale}")
     if isinstance(given, dict) or is_published(given):
-        return f"resources/weights/{wildcards.model}/x{scale}.hdf5"
-    if isinstance(given, str):
-        return given
-    return f"results/models/{wildcards.model}/x{scale}/weights.hdf5"
+        return f"resources/weights/{model}/x{scale}.{weights_format(model)}"
+    return given
+
+
+def get_weights(wildcards):
+    """HDF5 weights of a network at one scale: given, downloaded, converted from PyTorch, or trained here."""
+    model, scale = wildcards.model, scale_of(wildcards.size)
+    if models()[model]["arch"] == "bicubic":
+        return []
+    given = given_weights(model, scale)
+    if given is None:
+        return f"results/models/{model}/x{scale}/weights.hdf5"
+    if weights_format(model) == "pth" and not given.endswith((".hdf5", ".h5")):
+        return f"results/models/{model}/x{scale}/converted.hdf5"
+    return given
+
+
+def get_pth_weights(wildcards):
+    return given_weights(wildcards.model, int(wildcards.scale))
+
+
+def get_pth_source(wildcards):
+    """What a converted file records as its source: the URL it was downloaded from, or the path given."""
+    given = models()[wildcards.model]["weights"][f"x{wildcards.scale}"]
+    if is_published(given):
+        return published(given).url
+    return given["url"] if isinstance(given, dict) else given
 
 
 def get_weights_download(wildcards):

@@ -10,15 +10,35 @@ rule superres_download:
     input:
         code=get_sources("data"),
     output:
-        "resources/weights/{model}/x{scale}.hdf5",
+        "resources/weights/{model}/x{scale}.{format}",
     log:
-        "logs/superres/download_{model}_x{scale}.log",
+        "logs/superres/download_{model}_x{scale}.{format}.log",
+    wildcard_constraints:
+        format="hdf5|pth",
     conda:
         "../../envs/data.yaml"
     params:
         source=get_weights_download,
     script:
         "../scripts/download_weights.py"
+
+
+# Real-ESRGAN and SwinIR come as PyTorch files: read without PyTorch, written in the HDF5 layout of the others.
+rule superres_convert:
+    input:
+        pth=get_pth_weights,
+        code=get_sources("superres"),
+    output:
+        "results/models/{model}/x{scale}/converted.hdf5",
+    log:
+        "logs/superres/convert_{model}_x{scale}.log",
+    conda:
+        "../../envs/tensorflow.yaml"
+    params:
+        model=get_convert_settings,
+        source=get_pth_source,
+    script:
+        "../scripts/convert_weights.py"
 
 
 rule superres_upscale:

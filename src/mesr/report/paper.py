@@ -48,7 +48,7 @@ __all__ = [
 #: The paper's models, in the order of its tables.
 PAPER_MODELS = ("esrgan", "psnr_large", "psnr_small", "noise_cancel", "nesrgan_plus")
 
-#: Display name of each model key (the paper's method names; ``bicubic`` added for our baseline).
+#: Display name of each model key (the paper's method names; ``bicubic``, and the keys of config/modern-sr.yaml).
 MODEL_NAMES = {
     "esrgan": "ESRGAN",
     "psnr_large": "RDN psnr-large",
@@ -56,6 +56,8 @@ MODEL_NAMES = {
     "noise_cancel": "RDN noise-cancel",
     "nesrgan_plus": "nESRGAN+",
     "bicubic": "Bicubic",
+    "real_esrgan": "Real-ESRGAN",
+    "swinir": "SwinIR",
 }
 
 #: Descriptor keys, in the order of Table 2's columns.

@@ -1,10 +1,13 @@
 """Super-resolution networks, their weights and inference (docs/models.md).
 
-One module per architecture (``rdn``, ``rrdn``, ``nesrgan_plus``), each with a
-builder taking the paper's symbols and the scale; ``bicubic`` is the OpenCV
+One module per architecture (``rdn``, ``rrdn``, ``nesrgan_plus``, and the
+real-world SR networks ``realesrgan`` and ``swinir``), each with a builder
+taking the architecture's symbols and the scale; ``bicubic`` is the OpenCV
 baseline. :func:`build` dispatches on the architecture name of the config's
 model registry. Layer names follow idealo ISR, so ISR's published Keras-2
-HDF5 weights load with :func:`load_weights`.
+HDF5 weights load with :func:`load_weights`; the real-world SR networks are
+published as PyTorch ``.pth`` files, which :func:`convert_pth` turns into the
+same HDF5 layout.
 
 TensorFlow is imported only when a network is built or run, so that the
 bicubic baseline stays light; the functions of ``weights``, ``inference`` and
@@ -20,8 +23,10 @@ from mesr._checks import check_option
 __all__ = [
     "ARCHS",
     "PARAMS",
+    "PTH_ARCHS",
     "build",
     "check_params",
+    "convert_pth",
     "load_weights",
     "receptive_field_radius",
     "save_weights",
@@ -33,20 +38,32 @@ __all__ = [
 ]
 
 #: Architectures :func:`build` knows (``bicubic`` is not a network: see :func:`upscale_bicubic`).
-ARCHS = ("rdn", "rrdn", "nesrgan_plus")
+ARCHS = ("rdn", "rrdn", "nesrgan_plus", "realesrgan", "swinir")
+
+#: Architectures whose weights come as PyTorch ``.pth`` files (converted by :func:`convert_pth`), never trained here.
+PTH_ARCHS = ("realesrgan", "swinir")
 
 #: Per architecture: (required parameters, optional parameters).
 PARAMS = {
     "rdn": (("C", "D", "G", "G0"), ("kernel_size",)),
     "rrdn": (("C", "D", "G", "G0", "T"), ()),
     "nesrgan_plus": (("nf", "gc", "nb"), ("noise", "plus")),
+    "realesrgan": (("nf", "gc", "nb"), ()),
+    "swinir": (("embed_dim", "depths", "num_heads", "window_size", "mlp_ratio"), ("img_size",)),
 }
 
-_MODULES = {"rdn": "mesr.sr.rdn", "rrdn": "mesr.sr.rrdn", "nesrgan_plus": "mesr.sr.nesrgan_plus"}
+_MODULES = {
+    "rdn": "mesr.sr.rdn",
+    "rrdn": "mesr.sr.rrdn",
+    "nesrgan_plus": "mesr.sr.nesrgan_plus",
+    "realesrgan": "mesr.sr.realesrgan",
+    "swinir": "mesr.sr.swinir",
+}
 
 _LAZY = {
     "load_weights": "mesr.sr.weights",
     "save_weights": "mesr.sr.weights",
+    "convert_pth": "mesr.sr.weights",
     "weights_filename": "mesr.sr.weights",
     "upscale": "mesr.sr.inference",
     "upscale_set": "mesr.sr.inference",
@@ -56,28 +73,36 @@ _LAZY = {
 }
 
 
-def build(arch, params, scale):
+def build(arch, params, scale, *, input_size=None):
     """Build a super-resolution network from its registry entry.
 
     Parameters
     ----------
-    arch : {'rdn', 'rrdn', 'nesrgan_plus'}
+    arch : {'rdn', 'rrdn', 'nesrgan_plus', 'realesrgan', 'swinir'}
         Architecture.
     params : dict
         The architecture's symbols: ``rdn``: C, D, G, G0 (optional
         kernel_size); ``rrdn``: C, D, G, G0, T; ``nesrgan_plus``: nf, gc, nb
         (optional ``plus``, default True; ``noise``, default True: the
         training-only noise layers of nESRGAN+, inactive at inference; see
-        :func:`~mesr.sr.nesrgan_plus.build_nesrgan_plus`).
+        :func:`~mesr.sr.nesrgan_plus.build_nesrgan_plus`); ``realesrgan``:
+        nf, gc, nb (BasicSR's RRDBNet); ``swinir``: embed_dim, depths,
+        num_heads, window_size, mlp_ratio (optional img_size; see
+        :func:`~mesr.sr.swinir.build_swinir`).
     scale : int
         Upscaling factor: 2, 3, 4 or 8 for ``rdn`` and ``rrdn``; 2, 4 or 8 for
-        ``nesrgan_plus``.
+        ``nesrgan_plus``; 2 or 4 for ``realesrgan`` and ``swinir``.
+    input_size : (int, int), optional
+        (height, width) of the LR frames: ``swinir`` is built for one frame
+        size (its attention masks depend on it) and needs it; the other,
+        convolutional, networks take any size and ignore it.
 
     Returns
     -------
     keras.Model
-        Input (batch, H, W, 3) RGB in 0..1 with any H, W; output
-        (batch, scale*H, scale*W, 3), linear (clip it: see :func:`upscale`).
+        Input (batch, H, W, 3) RGB in 0..1 (any H, W, but ``input_size`` for
+        ``swinir``); output (batch, scale*H, scale*W, 3), linear (clip it: see
+        :func:`upscale`).
 
     Raises
     ------
@@ -100,11 +125,11 @@ def build(arch, params, scale):
     """
     params, scale = _check_build_args(arch, params, scale)
     module = importlib.import_module(_MODULES[arch])
-    if arch == "rdn":
-        return module.build_rdn(**params, scale=scale)
-    if arch == "rrdn":
-        return module.build_rrdn(**params, scale=scale)
-    return module.build_nesrgan_plus(**params, scale=scale)
+    if arch == "swinir":
+        if input_size is None:
+            raise ValueError("arch swinir is built for one frame size: give input_size=(height, width)")
+        return module.build_swinir(**params, scale=scale, input_size=input_size)
+    return getattr(module, f"build_{arch}")(**params, scale=scale)
 
 
 def check_params(arch, params, *, name="params"):
@@ -115,7 +140,7 @@ def check_params(arch, params, *, name="params"):
 
     Parameters
     ----------
-    arch : {'rdn', 'rrdn', 'nesrgan_plus'}
+    arch : {'rdn', 'rrdn', 'nesrgan_plus', 'realesrgan', 'swinir'}
         Architecture.
     params : mapping
         Its parameters: every required symbol of :data:`PARAMS`, optional ones

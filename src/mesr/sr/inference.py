@@ -48,7 +48,8 @@ def receptive_field_radius(model):
     Walks the layers backwards from the output: a convolution adds
     ``dilation * (kernel - 1) / 2``; an upsampling by ``s`` (``UpSampling2D``
     or :class:`~mesr.sr.layers.PixelShuffle`) maps a radius ``r`` at the
-    higher resolution to ``ceil(r / s)`` below it. Every convolution is
+    higher resolution to ``ceil(r / s)`` below it, and a pixel-unshuffle by
+    ``s`` (Real-ESRGAN x2) maps ``r`` to ``r * s + s - 1`` above it. Every convolution is
     counted, so for networks whose convolutions all lie on one chain (RDN,
     RRDN, nESRGAN+; parallel 1x1 convolutions add nothing) this is the
     exact radius, and an upper bound otherwise.
@@ -71,7 +72,7 @@ def receptive_field_radius(model):
     """
     import keras
 
-    from mesr.sr.layers import PixelShuffle
+    from mesr.sr.layers import PixelShuffle, PixelUnshuffle
 
     radius = 0
     for layer in reversed(model.layers):
@@ -81,6 +82,8 @@ def receptive_field_radius(model):
             radius = math.ceil(radius / max(layer.size))
         elif isinstance(layer, PixelShuffle):
             radius = math.ceil(radius / layer.scale)
+        elif isinstance(layer, PixelUnshuffle):  # r pixels below are at most r*s + s - 1 pixels above
+            radius = radius * layer.scale + layer.scale - 1
     return radius
 
 
@@ -222,11 +225,19 @@ def _upscale_float(model, frames, *, scale, batch_size, tile, overlap, max_pixel
     max_pixels = check_integer("max_pixels", max_pixels)
     if tile is not None:
         tile = check_integer("tile", tile)
-    if overlap is None:
-        overlap = receptive_field_radius(model)
-    else:
+    if overlap is not None:
         overlap = check_integer("overlap", overlap, allow_zero=True)
     n, height, width, _ = frames.shape
+    fixed = tuple(model.input_shape[1:3])
+    if fixed != (None, None):  # swinir: built for one frame size, whose attention windows tiles would break
+        if (height, width) != fixed or tile is not None:
+            raise ValueError(
+                f"model {model.name!r} is built for {fixed[0]}x{fixed[1]} px frames and cannot tile; "
+                f"got {height}x{width} px frames" + (f" and tile={tile}" if tile is not None else "")
+            )
+        max_pixels = height * width
+    if overlap is None and (tile is not None or height * width > max_pixels):
+        overlap = receptive_field_radius(model)
     if tile is None and height * width > max_pixels:
         tile = max(math.isqrt(max_pixels) - 2 * overlap, 32)
         logger.info(
@@ -332,7 +343,7 @@ def superresolve_set(lr_dir, output, manifest, *, arch, params=None, scale, weig
         under a temporary name and renamed when every clip is done.
     manifest : path-like
         ``results/manifest.tsv``; its clips are processed in order.
-    arch : {'bicubic', 'rdn', 'rrdn', 'nesrgan_plus'}
+    arch : {'bicubic', 'rdn', 'rrdn', 'nesrgan_plus', 'realesrgan', 'swinir'}
         Architecture of the model.
     params : dict, optional
         Architecture parameters (see :func:`mesr.sr.build`); unused for bicubic.
@@ -355,7 +366,10 @@ def superresolve_set(lr_dir, output, manifest, *, arch, params=None, scale, weig
             raise ValueError(f"model of arch {arch!r} at x{scale} needs a weights file")
         from mesr.sr import build, load_weights  # loads TensorFlow: networks only
 
-        model = build(arch, params or {}, scale)
+        clip_ids = list(read_manifest(manifest).clip_id)
+        # swinir is built for the set's frame size (every clip of a set has the same one)
+        input_size = load_clip(Path(lr_dir) / f"{clip_ids[0]}.npy").shape[1:3] if arch == "swinir" else None
+        model = build(arch, params or {}, scale, input_size=input_size)
         load_weights(model, weights)
     clip_ids = list(read_manifest(manifest).clip_id)
     with atomic_dir(output) as staging:

@@ -10,7 +10,14 @@ name.
 import keras
 import tensorflow as tf
 
-__all__ = ["GaussianNoiseInjection", "MultiplyBeta", "PixelShuffle"]
+__all__ = [
+    "CropToScale",
+    "GaussianNoiseInjection",
+    "MultiplyBeta",
+    "PixelShuffle",
+    "PixelUnshuffle",
+    "ReflectPadToMultiple",
+]
 
 
 @keras.saving.register_keras_serializable(package="mesr")
@@ -111,4 +118,119 @@ class GaussianNoiseInjection(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update({"sigma": self.sigma, "seed": self.seed})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="mesr")
+class PixelUnshuffle(keras.layers.Layer):
+    """PyTorch's ``pixel_unshuffle`` in NHWC: ``scale x scale`` blocks become channels.
+
+    ``out[b, h, w, c*s*s + i*s + j] = x[b, h*s + i, w*s + j, c]``: the channels
+    of one input channel stay together, as ``torch.nn.functional.pixel_unshuffle``
+    orders them (NCHW). ``tf.nn.space_to_depth`` orders them
+    ``(i*s + j)*C + c`` instead, which would scramble the weights of the first
+    convolution. Height and width must be multiples of ``scale``.
+
+    Parameters
+    ----------
+    scale : int
+        Block side.
+    """
+
+    def __init__(self, scale, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = int(scale)
+
+    def call(self, inputs):
+        s = self.scale
+        shape = tf.shape(inputs)
+        batch, height, width, channels = shape[0], shape[1] // s, shape[2] // s, shape[3]
+        x = tf.reshape(inputs, tf.stack([batch, height, s, width, s, channels]))
+        x = tf.transpose(x, [0, 1, 3, 5, 2, 4])  # (b, h, w, c, i, j)
+        return tf.reshape(x, tf.stack([batch, height, width, channels * s * s]))
+
+    def compute_output_shape(self, input_shape):
+        batch, height, width, channels = input_shape
+        s = self.scale
+        return (
+            batch,
+            None if height is None else height // s,
+            None if width is None else width // s,
+            None if channels is None else channels * s * s,
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"scale": self.scale})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="mesr")
+class ReflectPadToMultiple(keras.layers.Layer):
+    """Pad the bottom and right edges by reflection up to a multiple of ``multiple`` pixels.
+
+    Real-ESRGAN's inference (``RealESRGANer.pre_process``) pads x2 inputs so,
+    reflecting without repeating the edge pixel; :class:`CropToScale` removes the
+    padding's output afterwards. A side that is already a multiple is left as it is.
+
+    Parameters
+    ----------
+    multiple : int
+        The height and width are padded to multiples of it (reflection needs
+        sides of at least ``multiple`` pixels).
+    """
+
+    def __init__(self, multiple, **kwargs):
+        super().__init__(**kwargs)
+        self.multiple = int(multiple)
+
+    def call(self, inputs):
+        m = self.multiple
+        shape = tf.shape(inputs)
+        pad_h, pad_w = (m - shape[1] % m) % m, (m - shape[2] % m) % m
+        return tf.pad(inputs, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]], mode="REFLECT")
+
+    def compute_output_shape(self, input_shape):
+        batch, height, width, channels = input_shape
+        m = self.multiple
+        return (
+            batch,
+            None if height is None else -(-height // m) * m,
+            None if width is None else -(-width // m) * m,
+            channels,
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"multiple": self.multiple})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="mesr")
+class CropToScale(keras.layers.Layer):
+    """Crop an image to ``scale`` times the size of a reference: called on ``[image, reference]``.
+
+    Parameters
+    ----------
+    scale : int
+        Size ratio of the output to the reference.
+    """
+
+    def __init__(self, scale, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = int(scale)
+
+    def call(self, inputs):
+        image, reference = inputs
+        shape = tf.shape(reference)
+        return image[:, : shape[1] * self.scale, : shape[2] * self.scale, :]
+
+    def compute_output_shape(self, input_shape):
+        (batch, _, _, channels), (_, height, width, _) = input_shape
+        s = self.scale
+        return (batch, None if height is None else height * s, None if width is None else width * s, channels)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"scale": self.scale})
         return config

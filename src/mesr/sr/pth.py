@@ -31,8 +31,11 @@ defined here (they only record their arguments) and refuses any other global
 run. Tensors are then cut out of the storages with numpy (``as_strided`` with
 the saved strides and offset, bounds checked) and copied.
 
-Used for Real-ESRGAN's published weights (:func:`mesr.sr.realesrgan.load_pth_weights`);
-the project's own weights files are Keras-2 HDF5 (docs/models.md, Weights files).
+:func:`assign_state_dict` then maps the arrays onto a Keras model's layers by
+name, strictly; the architecture modules' ``load_pth_weights``
+(:func:`mesr.sr.realesrgan.load_pth_weights`, :func:`mesr.sr.swinir.load_pth_weights`)
+call it with their naming. The project's own weights files are Keras-2 HDF5
+(docs/models.md, Weights files, PyTorch weights).
 """
 
 import collections
@@ -47,7 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["STORAGE_DTYPES", "load_state_dict"]
+__all__ = ["STORAGE_DTYPES", "assign_state_dict", "load_state_dict", "torch_layout"]
 
 logger = logging.getLogger(__name__)
 
@@ -460,3 +463,131 @@ def _materialise(name, tensor, read_storage):
     if tensor.storage.type_name == "BFloat16Storage":  # bfloat16 is the top half of a float32
         array = (array.astype(np.uint32) << 16).view(np.float32)
     return array
+
+
+def _oihw_to_hwio(array):
+    return array.transpose(2, 3, 1, 0)
+
+
+def _transpose(array):
+    return array.T
+
+
+def torch_layout(layer):
+    """The PyTorch tensors of a Keras convolution, linear layer or LayerNorm, and how they map onto it.
+
+    Parameters
+    ----------
+    layer : keras.layers.Layer
+        A layer with weights.
+
+    Returns
+    -------
+    list of (str, keras.Variable, callable or None, tuple) or None
+        For each tensor: its suffix in the state dict, the variable it sets,
+        the change of layout from PyTorch's (``Conv2D``: (out, in, kh, kw) to
+        (kh, kw, in, out); ``Dense``: (out, in) transposed; ``None``: as it is)
+        and its shape in PyTorch. ``None`` for any other layer.
+    """
+    import keras  # the reader above needs only numpy
+
+    if isinstance(layer, keras.layers.Conv2D) and layer.use_bias:
+        kh, kw, cin, cout = layer.kernel.shape
+        return [("weight", layer.kernel, _oihw_to_hwio, (cout, cin, kh, kw)), ("bias", layer.bias, None, (cout,))]
+    if isinstance(layer, keras.layers.Dense) and layer.use_bias:
+        cin, cout = layer.kernel.shape
+        return [("weight", layer.kernel, _transpose, (cout, cin)), ("bias", layer.bias, None, (cout,))]
+    if isinstance(layer, keras.layers.LayerNormalization) and layer.center and layer.scale:
+        return [
+            ("weight", layer.gamma, None, tuple(layer.gamma.shape)),
+            ("bias", layer.beta, None, tuple(layer.beta.shape)),
+        ]
+    return None
+
+
+def assign_state_dict(model, path, *, torch_name, symbols, layout=torch_layout, buffers=None):
+    """Set every weight of ``model`` from the ``.pth`` file ``path``, strictly, or nothing at all.
+
+    Each layer with weights takes the tensors ``{torch_name(layer.name)}.{suffix}``
+    that ``layout`` gives for it; every tensor of the file must be used once,
+    except the buffers ``buffers`` accepts. Values are cast to the variables'
+    dtype (float32; files may hold float16).
+
+    Parameters
+    ----------
+    model : keras.Model
+        The network.
+    path : str or path-like
+        A ``.pth`` file (:func:`load_state_dict`).
+    torch_name : callable
+        Keras layer name -> the prefix of its tensors in the state dict.
+    symbols : str
+        The architecture's symbols, named in the message about a mis-shaped tensor.
+    layout : callable, optional
+        ``layer -> [(suffix, variable, to_keras, torch_shape), ...]`` or None
+        for a layer of no known kind; default :func:`torch_layout`.
+    buffers : callable, optional
+        ``(layer, prefix, tensors) -> keys`` of the file's buffers that belong to
+        the layer and are not loaded (it may raise ``ValueError`` if one does
+        not fit the model).
+
+    Returns
+    -------
+    keras.Model
+        ``model``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file cannot be read, a tensor is missing, of another shape or not
+        floating point, a layer has weights of no known kind, or the file has a
+        tensor the model does not use: the message names the tensor (or layer)
+        and the file. The model is then left unchanged.
+    """
+    tensors = load_state_dict(path)
+    used, skipped, assignments = set(), set(), []
+    for layer in model.layers:
+        if not layer.weights:
+            continue
+        specs = layout(layer)
+        if specs is None:
+            raise ValueError(
+                f"model {model.name!r}: layer {layer.name!r} has weights of no kind a PyTorch file maps to"
+            )
+        prefix = torch_name(layer.name)
+        values = []
+        for suffix, variable, to_keras, torch_shape in specs:
+            key = f"{prefix}.{suffix}"
+            if key not in tensors:
+                raise ValueError(
+                    f"PyTorch file {path} has no tensor {key!r} (for layer {layer.name!r} of model {model.name!r}); "
+                    f"is it a state dict of another network?"
+                )
+            array = tensors[key]
+            if array.shape != torch_shape:
+                raise ValueError(
+                    f"PyTorch file {path}: tensor {key!r} has shape {array.shape}, layer {layer.name!r} of model "
+                    f"{model.name!r} expects {torch_shape} (are {symbols} and the scale those of the file?)"
+                )
+            if array.dtype.kind != "f":
+                raise ValueError(f"PyTorch file {path}: tensor {key!r} is {array.dtype}, not floating point")
+            values.append((to_keras(array) if to_keras else array).astype(variable.dtype))
+            used.add(key)
+        if buffers is not None:
+            try:
+                skipped.update(buffers(layer, prefix, tensors))
+            except ValueError as error:
+                raise ValueError(f"PyTorch file {path}: {error}") from None
+        assignments.append((layer, values))
+    extra = [key for key in tensors if key not in used and key not in skipped]
+    if extra:
+        raise ValueError(
+            f"PyTorch file {path} has tensor {extra[0]!r}, which model {model.name!r} does not use "
+            f"({len(extra)} such tensors); is the file for a larger network ({symbols}) or another one?"
+        )
+    for layer, values in assignments:
+        layer.set_weights(values)
+    logger.info("loaded %d tensors from %s into %s", len(used), path, model.name)
+    return model

@@ -2,7 +2,10 @@
 
 A model's ``weights.x<scale>`` may name a published file instead of giving a
 path or a URL: ``isr:psnr-large``, ``isr:psnr-small``, ``isr:noise-cancel``
-(idealo ISR's RDNs, x2) and ``isr:gans`` (ISR's ESRGAN generator, x4). The
+(idealo ISR's RDNs, x2) and ``isr:gans`` (ISR's ESRGAN generator, x4), Keras-2
+HDF5 files; ``realesrgan:x2plus``, ``realesrgan:x4plus`` (Real-ESRGAN) and
+``swinir:realsr-m-x2``, ``swinir:realsr-m-x4`` (SwinIR-M real-SR, GAN), PyTorch
+``.pth`` files that the workflow converts (:func:`mesr.sr.convert_pth`). The
 workflow downloads the file once, on the machine where snakemake runs, into
 ``resources/weights/`` and checks its size and SHA-256 before anything uses
 it; a file already there with the right digest is not downloaded again.
@@ -17,6 +20,10 @@ from dataclasses import dataclass
 __all__ = ["PUBLISHED", "SOURCES", "Published", "check_published", "is_published", "published"]
 
 _ISR = "https://public-asai-dl-models.s3.eu-central-1.amazonaws.com/ISR/"
+_REALESRGAN = "https://github.com/xinntao/Real-ESRGAN/releases/download/"
+_SWINIR = "https://github.com/JingyunLiang/SwinIR/releases/download/v0.0/"
+#: SwinIR-M as its real-SR models use it (main_test_swinir.py, task real_sr).
+_SWINIR_M = {"embed_dim": 180, "depths": [6] * 6, "num_heads": [6] * 6, "window_size": 8, "mlp_ratio": 2}
 
 
 @dataclass(frozen=True)
@@ -31,7 +38,8 @@ class Published:
     scale: int
 
 
-#: Published weights by name. ISR's addresses and digests are those of the ISR repository's Git LFS pointers.
+#: Published weights by name. ISR's addresses and digests are those of the ISR repository's Git LFS pointers;
+#: Real-ESRGAN's and SwinIR's are their GitHub releases, with the sizes and digests of the OpenModelDB records.
 PUBLISHED = {
     "isr:psnr-large": Published(
         url=_ISR + "rdn-C6-D20-G64-G064-x2/PSNR-driven/rdn-C6-D20-G64-G064-x2_PSNR_epoch086.hdf5",
@@ -65,6 +73,38 @@ PUBLISHED = {
         params={"C": 4, "D": 3, "G": 32, "G0": 32, "T": 10},
         scale=4,
     ),
+    "realesrgan:x4plus": Published(
+        url=_REALESRGAN + "v0.1.0/RealESRGAN_x4plus.pth",
+        size=67_040_989,
+        sha256="4fa0d38905f75ac06eb49a7951b426670021be3018265fd191d2125df9d682f1",
+        arch="realesrgan",
+        params={"nf": 64, "gc": 32, "nb": 23},
+        scale=4,
+    ),
+    "realesrgan:x2plus": Published(
+        url=_REALESRGAN + "v0.2.1/RealESRGAN_x2plus.pth",
+        size=67_061_725,
+        sha256="49fafd45f8fd7aa8d31ab2a22d14d91b536c34494a5cfe31eb5d89c2fa266abb",
+        arch="realesrgan",
+        params={"nf": 64, "gc": 32, "nb": 23},
+        scale=2,
+    ),
+    "swinir:realsr-m-x2": Published(
+        url=_SWINIR + "003_realSR_BSRGAN_DFO_s64w8_SwinIR-M_x2_GAN.pth",
+        size=66_974_517,
+        sha256="f397408977a3e07eb06afb7238d453a12ef35ebab7328a54241f307860dbe342",
+        arch="swinir",
+        params=_SWINIR_M,
+        scale=2,
+    ),
+    "swinir:realsr-m-x4": Published(
+        url=_SWINIR + "003_realSR_BSRGAN_DFO_s64w8_SwinIR-M_x4_GAN.pth",
+        size=67_129_861,
+        sha256="b9afb61e65e04eb7f8aba5095d070bbe9af28df76acd0c9405aeb33b814bcfc6",
+        arch="swinir",
+        params=_SWINIR_M,
+        scale=4,
+    ),
 }
 
 
@@ -73,7 +113,7 @@ SOURCES = tuple(dict.fromkeys(name.split(":", 1)[0] for name in PUBLISHED))
 
 
 def is_published(weights):
-    """Whether a ``weights.x<scale>`` value names a published file (``isr:...``) rather than giving a path.
+    """Whether a ``weights.x<scale>`` value names a published file (``isr:...``, ``realesrgan:...``) rather than a path.
 
     >>> is_published("isr:psnr-small"), is_published("/models/rdn.hdf5"), is_published(None)
     (True, False, False)

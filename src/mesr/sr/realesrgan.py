@@ -22,18 +22,14 @@ import logging
 import re
 
 import keras
-import tensorflow as tf
 
 from mesr._checks import check_integer, check_option
-from mesr.sr.layers import MultiplyBeta
-from mesr.sr.pth import load_state_dict
+from mesr.sr.layers import CropToScale, MultiplyBeta, PixelUnshuffle, ReflectPadToMultiple
+from mesr.sr.pth import assign_state_dict
 
 __all__ = [
     "BETA",
     "SCALES",
-    "CropToScale",
-    "PixelUnshuffle",
-    "ReflectPadToMultiple",
     "build_realesrgan",
     "load_pth_weights",
     "torch_name",
@@ -49,121 +45,6 @@ BETA = 0.2
 
 _SLOPE = 0.2
 _BODY = re.compile(r"body_(\d+)_rdb([1-3])_conv([1-5])")
-
-
-@keras.saving.register_keras_serializable(package="mesr")
-class PixelUnshuffle(keras.layers.Layer):
-    """PyTorch's ``pixel_unshuffle`` in NHWC: ``scale x scale`` blocks become channels.
-
-    ``out[b, h, w, c*s*s + i*s + j] = x[b, h*s + i, w*s + j, c]``: the channels
-    of one input channel stay together, as ``torch.nn.functional.pixel_unshuffle``
-    orders them (NCHW). ``tf.nn.space_to_depth`` orders them
-    ``(i*s + j)*C + c`` instead, which would scramble the weights of the first
-    convolution. Height and width must be multiples of ``scale``.
-
-    Parameters
-    ----------
-    scale : int
-        Block side.
-    """
-
-    def __init__(self, scale, **kwargs):
-        super().__init__(**kwargs)
-        self.scale = int(scale)
-
-    def call(self, inputs):
-        s = self.scale
-        shape = tf.shape(inputs)
-        batch, height, width, channels = shape[0], shape[1] // s, shape[2] // s, shape[3]
-        x = tf.reshape(inputs, tf.stack([batch, height, s, width, s, channels]))
-        x = tf.transpose(x, [0, 1, 3, 5, 2, 4])  # (b, h, w, c, i, j)
-        return tf.reshape(x, tf.stack([batch, height, width, channels * s * s]))
-
-    def compute_output_shape(self, input_shape):
-        batch, height, width, channels = input_shape
-        s = self.scale
-        return (
-            batch,
-            None if height is None else height // s,
-            None if width is None else width // s,
-            None if channels is None else channels * s * s,
-        )
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"scale": self.scale})
-        return config
-
-
-@keras.saving.register_keras_serializable(package="mesr")
-class ReflectPadToMultiple(keras.layers.Layer):
-    """Pad the bottom and right edges by reflection up to a multiple of ``multiple`` pixels.
-
-    Real-ESRGAN's inference (``RealESRGANer.pre_process``) pads x2 inputs so,
-    reflecting without repeating the edge pixel; :class:`CropToScale` removes the
-    padding's output afterwards. A side that is already a multiple is left as it is.
-
-    Parameters
-    ----------
-    multiple : int
-        The height and width are padded to multiples of it (reflection needs
-        sides of at least ``multiple`` pixels).
-    """
-
-    def __init__(self, multiple, **kwargs):
-        super().__init__(**kwargs)
-        self.multiple = int(multiple)
-
-    def call(self, inputs):
-        m = self.multiple
-        shape = tf.shape(inputs)
-        pad_h, pad_w = (m - shape[1] % m) % m, (m - shape[2] % m) % m
-        return tf.pad(inputs, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]], mode="REFLECT")
-
-    def compute_output_shape(self, input_shape):
-        batch, height, width, channels = input_shape
-        m = self.multiple
-        return (
-            batch,
-            None if height is None else -(-height // m) * m,
-            None if width is None else -(-width // m) * m,
-            channels,
-        )
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"multiple": self.multiple})
-        return config
-
-
-@keras.saving.register_keras_serializable(package="mesr")
-class CropToScale(keras.layers.Layer):
-    """Crop an image to ``scale`` times the size of a reference: called on ``[image, reference]``.
-
-    Parameters
-    ----------
-    scale : int
-        Size ratio of the output to the reference.
-    """
-
-    def __init__(self, scale, **kwargs):
-        super().__init__(**kwargs)
-        self.scale = int(scale)
-
-    def call(self, inputs):
-        image, reference = inputs
-        shape = tf.shape(reference)
-        return image[:, : shape[1] * self.scale, : shape[2] * self.scale, :]
-
-    def compute_output_shape(self, input_shape):
-        (batch, _, _, channels), (_, height, width, _) = input_shape
-        s = self.scale
-        return (batch, None if height is None else height * s, None if width is None else width * s, channels)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"scale": self.scale})
-        return config
 
 
 def _init(dense_block):
@@ -345,45 +226,4 @@ def load_pth_weights(model, path):
     --------
     >>> model = load_pth_weights(build_realesrgan(scale=4), "RealESRGAN_x4plus.pth")  # doctest: +SKIP
     """
-    tensors = load_state_dict(path)
-    used, assignments = set(), []
-    for layer in model.layers:
-        if not layer.weights:
-            continue
-        if not isinstance(layer, keras.layers.Conv2D) or not layer.use_bias:
-            raise ValueError(f"model {model.name!r}: layer {layer.name!r} is not a convolution with bias")
-        name = torch_name(layer.name)
-        values = []
-        for suffix, weight, to_keras in (
-            ("weight", layer.kernel, lambda a: a.transpose(2, 3, 1, 0)),
-            ("bias", layer.bias, lambda a: a),
-        ):
-            key = f"{name}.{suffix}"
-            if key not in tensors:
-                raise ValueError(
-                    f"PyTorch file {path} has no tensor {key!r} (for layer {layer.name!r} of model {model.name!r}); "
-                    f"is it a state dict of another network?"
-                )
-            array = tensors[key]
-            expected = tuple(weight.shape)
-            torch_shape = expected if suffix == "bias" else (expected[3], expected[2], expected[0], expected[1])
-            if array.shape != torch_shape:
-                raise ValueError(
-                    f"PyTorch file {path}: tensor {key!r} has shape {array.shape}, layer {layer.name!r} of model "
-                    f"{model.name!r} expects {torch_shape} (are nf, gc, nb and the scale those of the file?)"
-                )
-            if array.dtype.kind != "f":
-                raise ValueError(f"PyTorch file {path}: tensor {key!r} is {array.dtype}, not floating point")
-            values.append(to_keras(array).astype(weight.dtype))
-            used.add(key)
-        assignments.append((layer, values))
-    extra = [key for key in tensors if key not in used]
-    if extra:
-        raise ValueError(
-            f"PyTorch file {path} has tensor {extra[0]!r}, which model {model.name!r} does not use "
-            f"({len(extra)} such tensors); is the file for more blocks (nb) or another network?"
-        )
-    for layer, values in assignments:
-        layer.set_weights(values)
-    logger.info("loaded %d tensors from %s into %s", len(used), path, model.name)
-    return model
+    return assign_state_dict(model, path, torch_name=torch_name, symbols="nf, gc, nb")

@@ -27,7 +27,7 @@ import numpy as np
 
 from mesr.io import atomic_path
 
-__all__ = ["load_weights", "save_weights", "weights_filename"]
+__all__ = ["convert_pth", "load_weights", "save_weights", "weights_filename"]
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ def load_weights(model, path):
     return model
 
 
-def save_weights(model, path):
+def save_weights(model, path, *, attrs=None):
     """Write the weights of ``model`` as a Keras-2 HDF5 weights file, atomically.
 
     The layout is the one :func:`load_weights` reads and ISR's published files
@@ -177,6 +177,9 @@ def save_weights(model, path):
         The model.
     path : str or path-like
         Output file (ISR's extension is ``.hdf5``); its directory must exist.
+    attrs : mapping of str to str, optional
+        Further root attributes recording where the weights come from
+        (:func:`convert_pth`: ``source``, ``source_sha256``).
 
     Returns
     -------
@@ -194,6 +197,8 @@ def save_weights(model, path):
         _write_attr(handle, "layer_names", [layer.name.encode("utf8") for layer in model.layers])
         handle.attrs["backend"] = keras.backend.backend().encode("utf8")
         handle.attrs["keras_version"] = str(keras.__version__).encode("utf8")
+        for key, value in (attrs or {}).items():
+            handle.attrs[key] = str(value)
         for layer in model.layers:
             group = handle.create_group(layer.name)
             names = [f"{layer.name}/{weight.name}:0".encode("utf8") for weight in layer.weights]
@@ -202,6 +207,65 @@ def save_weights(model, path):
                 group.create_dataset(name.decode("utf8"), data=keras.ops.convert_to_numpy(weight))
     logger.info("saved weights of %s to %s", model.name, path)
     return path
+
+
+def convert_pth(pth, output, *, arch, params, scale, source=None):
+    """Convert a real-world SR network's PyTorch ``.pth`` file into the HDF5 layout of :func:`load_weights`.
+
+    The network is built (:func:`mesr.sr.build`), its architecture module's
+    ``load_pth_weights`` maps every tensor of the file to a layer strictly
+    (:func:`mesr.sr.realesrgan.load_pth_weights`,
+    :func:`mesr.sr.swinir.load_pth_weights`), and :func:`save_weights` writes
+    the result with two root attributes saying where it comes from:
+    ``source`` (the URL or path given) and ``source_sha256`` (the digest of
+    the ``.pth`` file read). Inference then loads the HDF5 file like any
+    other weights.
+
+    Parameters
+    ----------
+    pth : str or path-like
+        The ``.pth`` file (either PyTorch layout, see :func:`mesr.sr.pth.load_state_dict`).
+    output : str or path-like
+        HDF5 file to write, atomically; its directory must exist.
+    arch : {'realesrgan', 'swinir'}
+        Architecture of the file (:data:`mesr.sr.PTH_ARCHS`).
+    params : dict
+        Its parameters, as for :func:`mesr.sr.build`.
+    scale : int
+        Its upscaling factor.
+    source : str, optional
+        Where the file came from (its URL); default ``pth``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``output``.
+
+    Raises
+    ------
+    ValueError
+        If the arch is not one of :data:`mesr.sr.PTH_ARCHS`, or the file does
+        not fit the network (the message names the tensor and the file).
+
+    Examples
+    --------
+    >>> convert_pth("RealESRGAN_x4plus.pth", "x4.hdf5", arch="realesrgan",
+    ...             params={"nf": 64, "gc": 32, "nb": 23}, scale=4)  # doctest: +SKIP
+    """
+    import importlib
+
+    from mesr._checks import check_option
+    from mesr.data.acquire import sha256_of
+    from mesr.sr import _MODULES, PTH_ARCHS, build
+
+    check_option("arch", arch, PTH_ARCHS)
+    # The swinir weights do not depend on the frame size (only its masks do): any size above the window fits.
+    input_size = (2 * params["window_size"],) * 2 if arch == "swinir" else None
+    model = build(arch, params, scale, input_size=input_size)
+    importlib.import_module(_MODULES[arch]).load_pth_weights(model, pth)
+    digest = sha256_of(pth)
+    logger.info("converting %s (sha256 %s) from %s", pth, digest, source or pth)
+    return save_weights(model, output, attrs={"source": source or str(pth), "source_sha256": digest})
 
 
 def _weights_root(handle, path):
