@@ -8,6 +8,7 @@ the file's metadata.
 
 import json
 import logging
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -352,21 +353,33 @@ def figure7(sets, outputs, *, clip_id, frame, provenance):
     offset = 1 if reference else 0
     n_rows, n_cols = len(rows), offset + max(len(names) for names in rows)
     panel = min(PAGE_WIDTH / n_cols, 1.4)
+    panels = [(0, 0, reference)] if reference else []
+    panels += [(r, offset + c, name) for r, names in enumerate(rows) for c, name in enumerate(names)]
+    # method names wrap to the panel's width (about 0.6 em a character), so that neighbours never overlap
+    characters = max(8, int(panel * 72 / (0.6 * _STYLE["axes.titlesize"])))
+    titles = {}
+    for _, _, name in panels:
+        kind, resolution, _ = parse_set(name)
+        subtitle = "reference" if kind == "HR" else f"SR {resolution}"
+        titles[name] = f"{textwrap.fill(_method_label(name), characters, break_on_hyphens=False)}\n{subtitle}"
+    title_height = 0.15 * max(title.count("\n") + 1 for title in titles.values())  # inches
+    height = (panel + title_height) * n_rows + 0.15
     with plt.rc_context(_STYLE):
-        figure, axes = plt.subplots(
-            n_rows, n_cols, figsize=(panel * n_cols, (panel + 0.3) * n_rows + 0.1), squeeze=False
-        )
+        figure, axes = plt.subplots(n_rows, n_cols, figsize=(panel * n_cols, height), squeeze=False)
         for ax in axes.flat:
             ax.set_axis_off()
-        panels = [(0, 0, reference)] if reference else []
-        panels += [(r, offset + c, name) for r, names in enumerate(rows) for c, name in enumerate(names)]
         for row, col, name in panels:
-            kind, resolution, _ = parse_set(name)
             ax = axes[row, col]
             ax.imshow(images[name], interpolation="nearest")
-            subtitle = "reference" if kind == "HR" else f"SR {resolution}"
-            ax.set_title(f"{_method_label(name)}\n{subtitle}")
-        figure.subplots_adjust(left=0.01, right=0.99, bottom=0.06, top=0.9, wspace=0.08, hspace=0.35)
+            ax.set_title(titles[name])
+        figure.subplots_adjust(
+            left=0.01,
+            right=0.99,
+            bottom=0.15 / height,
+            top=1 - title_height / height,
+            wspace=0.08,
+            hspace=title_height / panel,
+        )
         figure.suptitle(f"{clip_id}, frame {frame}", y=0.0, va="bottom", fontsize=6)
         save_figure(figure, outputs, provenance)
     logger.info("figure 7 from %s frame %d, %d sets", clip_id, frame, len(sets))
