@@ -385,18 +385,22 @@ def get_lr_params(wildcards):
     }
 
 
-def get_model_settings(wildcards):
-    """What the superres job of one (model, size) depends on: changing it reruns only that job."""
-    spec = models()[wildcards.model]
-    scale = scale_of(wildcards.size)
-    if scale not in spec["scales"]:
-        raise WorkflowError(f"models.{wildcards.model}.scales does not include {scale} (set SR{wildcards.size})")
+def model_settings(model, scale):
+    """The network of ``model`` at ``scale``: arch, params and scale."""
+    spec = models()[model]
     return {"arch": spec["arch"], "params": spec["params"], "scale": scale}
 
 
+def get_model_settings(wildcards):
+    """What the superres job of one (model, size) depends on: changing it reruns only that job."""
+    scale = scale_of(wildcards.size)
+    if scale not in models()[wildcards.model]["scales"]:
+        raise WorkflowError(f"models.{wildcards.model}.scales does not include {scale} (set SR{wildcards.size})")
+    return model_settings(wildcards.model, scale)
+
+
 def get_convert_settings(wildcards):
-    spec = models()[wildcards.model]
-    return {"arch": spec["arch"], "params": spec["params"], "scale": int(wildcards.scale)}
+    return model_settings(wildcards.model, int(wildcards.scale))
 
 
 def get_superres_gpu(wildcards):
