@@ -359,6 +359,7 @@ def superresolve_set(lr_dir, output, manifest, *, arch, params=None, scale, weig
     ValueError
         If a network comes without weights, or as in :func:`upscale_set`.
     """
+    clip_ids = list(read_manifest(manifest).clip_id)
     if arch == "bicubic":
         model = "bicubic"
     else:
@@ -366,11 +367,9 @@ def superresolve_set(lr_dir, output, manifest, *, arch, params=None, scale, weig
             raise ValueError(f"model of arch {arch!r} at x{scale} needs a weights file")
         from mesr.sr import build, load_weights  # loads TensorFlow: networks only
 
-        clip_ids = list(read_manifest(manifest).clip_id)
         # swinir is built for the set's frame size (every clip of a set has the same one)
         input_size = load_clip(Path(lr_dir) / f"{clip_ids[0]}.npy").shape[1:3] if arch == "swinir" else None
         model = build(arch, params or {}, scale, input_size=input_size)
         load_weights(model, weights)
-    clip_ids = list(read_manifest(manifest).clip_id)
     with atomic_dir(output) as staging:
         upscale_set(model, lr_dir, staging, clip_ids, scale=scale, batch_size=batch_size)
