@@ -12,7 +12,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 import mesr.evaluate
-from mesr.evaluate import bootstrap_ci, evaluate_features, loso_predict, mcnemar_exact, metrics
+from mesr.evaluate import bootstrap_ci, evaluate_features, loso_folds, loso_predict, mcnemar_exact, metrics
 
 CLASSES = np.array(["negative", "positive", "surprise"])
 
@@ -261,6 +261,21 @@ def test_loso_rejects_bad_inputs():
     single = np.where(subjects == subjects[0], labels, "negative")
     with pytest.raises(ValueError, match="the training subjects hold a single class 'negative'"):
         loso_predict(features, single, subjects)
+
+
+def test_loso_folds_run_the_subjects_in_natural_order():
+    subjects = np.array(["s10", "s2", "s10", "s1", "s2"])
+    labels = np.array(["negative", "positive", "surprise", "positive", "negative"])
+    folds = list(loso_folds(subjects, labels))
+    assert [(k, subject) for k, subject, _, _ in folds] == [(0, "s1"), (1, "s2"), (2, "s10")]
+    for _, subject, train, test in folds:
+        assert set(test.tolist()) == set(np.flatnonzero(subjects == subject).tolist())
+        assert sorted(train.tolist() + test.tolist()) == list(range(subjects.size))
+    single = np.array(["negative", "negative", "negative", "positive", "negative"])
+    with pytest.raises(
+        ValueError, match=r"^flow\.npz: fold 0 \(test subject s1\): the training subjects hold a single"
+    ):
+        list(loso_folds(subjects, single, source="flow.npz"))
 
 
 # ------------------------------------------------------------------ metrics and McNemar

@@ -3,9 +3,9 @@
 Every (set, descriptor) pair is classified by a multi-class SVM under
 leave-one-subject-out (LOSO) cross-validation:
 
-* folds come from :class:`sklearn.model_selection.LeaveOneGroupOut` with the
-  subject ids as groups, so fold ``k`` tests the ``k``-th subject in sorted
-  order and the fold order is fixed;
+* fold ``k`` tests the ``k``-th subject in natural order (``s2`` before
+  ``s10``; :func:`loso_folds`, shared with :mod:`mesr.ststnet`), so the fold
+  order is fixed;
 * the estimator is a ``Pipeline(StandardScaler, SVC)`` cloned per fold, so the
   scaling is fit on the training fold only;
 * hyper-parameters are either fixed or chosen by an inner LOSO over the
@@ -64,6 +64,8 @@ __all__ = [
     "KERNELS",
     "SEARCH_PARAMETERS",
     "LosoResult",
+    "loso_clips",
+    "loso_folds",
     "loso_predict",
     "metrics",
     "bootstrap_ci",
@@ -259,16 +261,9 @@ def loso_predict(
     predicted = np.empty(n, dtype=labels.dtype)
     fold = np.full(n, -1, dtype=np.int64)
     fold_subjects, fold_params = [], []
-    splitter = LeaveOneGroupOut()
-    groups = _natural_ranks(subjects)  # LeaveOneGroupOut takes groups in sorted order: s2 before s10
-    n_folds = splitter.get_n_splits(groups=groups)
-    for k, (train, test) in enumerate(splitter.split(features, labels, groups=groups)):
-        test_subject = _json_value(subjects[test[0]])
-        if np.unique(labels[train]).size < 2:
-            raise ValueError(
-                f"fold {k} (test subject {test_subject}): the training subjects hold a single class "
-                f"{_json_value(labels[train][0])!r}; an SVM needs at least two"
-            )
+    groups = _natural_ranks(subjects)
+    n_folds = unique_subjects.size
+    for k, test_subject, train, test in loso_folds(subjects, labels):
         estimator = _fit(template, grid, features[train], labels[train], groups[train])
         predicted[test] = estimator.predict(features[test])
         fold[test] = k
@@ -450,6 +445,73 @@ def bootstrap_ci(true, predicted, subjects, labels, *, resamples=2000, seed=0, l
     }
     tail = 100 * (1 - level) / 2
     return {name: [float(v) for v in np.percentile(values, [tail, 100 - tail])] for name, values in scores.items()}
+
+
+def loso_folds(subjects, labels, *, source=None):
+    """The leave-one-subject-out folds, one per subject in natural order (``s2`` before ``s10``).
+
+    Every LOSO classifier of the study (:func:`loso_predict`,
+    :func:`mesr.ststnet.ststnet_loso`) runs these folds, so their
+    predictions pair clip by clip.
+
+    Parameters
+    ----------
+    subjects, labels : (N,) ndarray
+        Subject and true label of every clip.
+    source : path-like, optional
+        File the clips come from, named in errors.
+
+    Yields
+    ------
+    fold : int
+        Fold index.
+    test_subject : str or int
+        The subject held out.
+    train, test : ndarray of int
+        Indices of the training and test clips.
+
+    Raises
+    ------
+    ValueError
+        When a fold's training subjects hold a single class.
+    """
+    prefix = "" if source is None else f"{source}: "
+    groups = _natural_ranks(subjects)
+    for k in range(groups.max() + 1):
+        test, train = np.flatnonzero(groups == k), np.flatnonzero(groups != k)
+        test_subject = _json_value(subjects[test[0]])
+        if np.unique(labels[train]).size < 2:
+            raise ValueError(
+                f"{prefix}fold {k} (test subject {test_subject}): the training subjects hold a single class "
+                f"{_json_value(labels[train][0])!r}; a classifier needs at least two"
+            )
+        yield k, test_subject, train, test
+
+
+def loso_clips(path, clip_ids, subjects, true, labels):
+    """Checks every LOSO evaluation of a file makes, and the order of its rows.
+
+    The labels must hold every clip's class and the file at least two
+    subjects (errors name ``path``); a class with no clip is logged as a
+    warning.
+
+    Returns
+    -------
+    labels : list of str
+        ``labels`` as str.
+    order : ndarray of int
+        Row order by subject then clip id, both in natural order (the
+        manifest order, docs/data.md#manifest).
+    """
+    labels = _check_labels(path, true, labels)
+    n_subjects = np.unique(subjects).size
+    if n_subjects < 2:
+        raise ValueError(
+            f"LOSO needs at least two subjects, {path} has {n_subjects} "
+            f"(subject {', '.join(map(str, np.unique(subjects).tolist()))}): the dataset cannot be evaluated"
+        )
+    _warn_absent(path, true, labels)
+    return labels, _manifest_order(subjects, clip_ids)
 
 
 def _natural_ranks(subjects):
@@ -750,16 +812,7 @@ def evaluate_features(
     """
     path = Path(features_npz)
     features, clip_ids, subjects, true, params, datasets = _read_features(path)
-    labels = _check_labels(path, true, labels)
-    n_subjects = np.unique(subjects).size
-    if n_subjects < 2:
-        raise ValueError(
-            f"LOSO needs at least two subjects, {path} has {n_subjects} "
-            f"(subject {', '.join(map(str, np.unique(subjects).tolist()))}): the dataset cannot be evaluated"
-        )
-    _warn_absent(path, true, labels)
-
-    order = _manifest_order(subjects, clip_ids)
+    labels, order = loso_clips(path, clip_ids, subjects, true, labels)
     features, clip_ids, subjects, true = features[order], clip_ids[order], subjects[order], true[order]
     n_datasets = 1 if datasets is None else np.unique(datasets).size
     if datasets is not None:
@@ -768,7 +821,7 @@ def evaluate_features(
         "%s: %d clips, %d subjects, %d dataset(s), %d features",
         path,
         features.shape[0],
-        n_subjects,
+        np.unique(subjects).size,
         n_datasets,
         features.shape[1],
     )

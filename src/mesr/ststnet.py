@@ -16,7 +16,7 @@ version released beside the MATLAB network ``STSTNet.mat``):
 
 :func:`prepare_flow` turns the maps of a flow file into the network's input
 and :func:`ststnet_loso` runs the leave-one-subject-out evaluation over the
-folds of :func:`mesr.evaluate.evaluate_features` and writes the same
+folds of :func:`mesr.evaluate.loso_folds` (those of the SVM evaluations) and writes the same
 ``predictions.tsv`` and ``metrics.json`` (:func:`mesr.evaluate.write_loso_outputs`).
 
 Reproducibility. Every fold seeds Python, NumPy and TensorFlow with
@@ -40,15 +40,7 @@ import cv2
 import numpy as np
 
 from mesr._checks import check_integer, check_positive
-from mesr.evaluate import (
-    DEFAULT_LABELS,
-    _check_labels,
-    _json_value,
-    _manifest_order,
-    _natural_ranks,
-    _warn_absent,
-    write_loso_outputs,
-)
+from mesr.evaluate import DEFAULT_LABELS, loso_clips, loso_folds, write_loso_outputs
 from mesr.io import check_clip_arrays, load_npz
 
 __all__ = [
@@ -492,21 +484,13 @@ def ststnet_loso(
     bootstrap_seed = check_integer("bootstrap_seed", bootstrap_seed, allow_zero=True)
 
     u, v, strain, clip_ids, subjects, true, params, datasets = _read_flow(path)
-    labels = _check_labels(path, true, labels)
+    labels, order = loso_clips(path, clip_ids, subjects, true, labels)
     n_subjects = np.unique(subjects).size
-    if n_subjects < 2:
-        raise ValueError(
-            f"LOSO needs at least two subjects, {path} has {n_subjects} "
-            f"(subject {', '.join(map(str, np.unique(subjects).tolist()))}): the dataset cannot be evaluated"
-        )
-    _warn_absent(path, true, labels)
-    order = _manifest_order(subjects, clip_ids)
     u, v, strain, clip_ids, subjects, true = (a[order] for a in (u, v, strain, clip_ids, subjects, true))
     if datasets is not None:
         datasets = datasets[order]
     inputs = prepare_flow(u, v, strain, size=INPUT_SIZE)
     targets = np.array([labels.index(label) for label in true.tolist()], dtype=np.int64)
-    groups = _natural_ranks(subjects)
     logger.info(
         "%s: %d clips, %d subjects, %d dataset(s), flow %dx%d -> %dx%d; STSTNet on the %s, "
         "%d epochs, learning rate %g, batch %d, seed %d",
@@ -528,15 +512,7 @@ def ststnet_loso(
     predicted = np.empty(len(true), dtype=object)
     fold = np.full(len(true), -1, dtype=np.int64)
     fold_subjects = []
-    for k in range(n_subjects):
-        test = np.flatnonzero(groups == k)
-        train = np.flatnonzero(groups != k)
-        test_subject = _json_value(subjects[test[0]])
-        if np.unique(targets[train]).size < 2:
-            raise ValueError(
-                f"{path}: fold {k} (test subject {test_subject}): the training subjects hold a single class "
-                f"{str(true[train][0])!r}; a classifier needs at least two"
-            )
+    for k, test_subject, train, test in loso_folds(subjects, true, source=path):
         started = time.perf_counter()
         x_train, x_test = _standardise(inputs[train], inputs[test])
         model = fit_ststnet(
