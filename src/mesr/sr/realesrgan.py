@@ -214,13 +214,8 @@ def load_pth_weights(model, path):
 
     Raises
     ------
-    FileNotFoundError
-        If ``path`` does not exist.
-    ValueError
-        If the file cannot be read (see :func:`~mesr.sr.pth.load_state_dict`),
-        or a tensor the model needs is missing, has another shape or is not
-        floating point, or the file has a tensor the model does not use: the
-        message names the tensor and the file. The model is then left unchanged.
+    FileNotFoundError, ValueError
+        As :func:`mesr.sr.pth.assign_state_dict`; the model is then left unchanged.
 
     Examples
     --------
